@@ -1,0 +1,220 @@
+"""`academic-faces` command line. Heavy imports happen inside the commands, so `--help`
+and light commands start fast."""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+EXIT_USAGE = 2
+
+
+class CliError(Exception):
+    """A user-facing error: printed without a traceback, exit code 1."""
+
+
+def _settings(args):
+    from infra.settings import load_settings
+
+    settings = load_settings()
+    departments = getattr(args, "departments", None)
+    if departments:
+        if not Path(departments).is_file():
+            raise CliError(f"departments file {departments} does not exist")
+        settings = settings.replace(departments_file=Path(departments).absolute())
+    return settings
+
+
+def _console():
+    from rich.console import Console
+
+    return Console(stderr=True)
+
+
+# -- crawl ---------------------------------------------------------------------------------
+def cmd_crawl(args) -> int:
+    from flows.summaries import crawl_table
+    from infra.index import rebuild_merged_index
+    from infra.services import storage_settings
+    from infra.store import ObjectStore
+    from spiders.registry import select_departments
+    from spiders.runner import crawl_departments
+
+    settings = _settings(args)
+    departments = select_departments(settings.departments_file, args.only)
+    console = _console()
+    with storage_settings(settings) as resolved:
+        store = ObjectStore.from_settings(resolved)
+        store.ensure_bucket()
+        with console.status(f"crawling {len(departments)} department(s)") as status:
+            def done(result):
+                status.update(f"{result.slug}: {result.summary()['finish']}")
+                console.log(f"{result.slug}: {result.summary()['finish']} (exit {result.returncode})")
+            results = crawl_departments(departments, resolved, parallel=args.parallel, on_done=done)
+        merged, problems = rebuild_merged_index(store)
+    console.print(crawl_table([r.summary() for r in results]))
+    for problem in problems:
+        console.print(f"[yellow]index: {problem}")
+    console.print(f"raw/index.csv: {len(merged)} photos")
+    failed = [r for r in results if not r.ok]
+    for r in failed:
+        console.print(f"[red]{r.slug} failed (exit {r.returncode}); end of its log:[/red]\n{r.log_tail[-1500:]}")
+    return 1 if failed else 0
+
+
+# -- index / store ---------------------------------------------------------------------------
+def _with_store(settings, fn):
+    from infra.services import open_store
+
+    with open_store(settings) as store:
+        return fn(store)
+
+
+def cmd_index_export(args) -> int:
+    from infra.index import read_merged_index, to_csv_bytes
+
+    frame = _with_store(_settings(args), read_merged_index)
+    data = to_csv_bytes(frame)
+    if args.out == "-":
+        sys.stdout.write(data.decode())
+    else:
+        out = Path(args.out)
+        tmp = out.with_name(out.name + ".tmp")
+        tmp.write_bytes(data)
+        tmp.replace(out)  # never a half-written export
+        _console().print(f"wrote {len(frame)} rows to {out}")
+    return 0
+
+
+def cmd_store_ls(args) -> int:
+    def go(store):
+        count = 0
+        for obj in store.list(args.prefix or "", recursive=True):
+            print(f"{obj.size:>10}  {obj.key}")
+            count += 1
+        return count
+    count = _with_store(_settings(args), go)
+    _console().print(f"{count} object(s)")
+    return 0
+
+
+def cmd_store_get(args) -> int:
+    from infra.store import KeyNotFound
+
+    def go(store):
+        try:
+            return store.get_bytes(args.key)
+        except KeyNotFound:
+            raise CliError(f"no object {args.key!r} in bucket {store.bucket}") from None
+    data = _with_store(_settings(args), go)
+    if args.out:
+        Path(args.out).write_bytes(data)
+    else:
+        sys.stdout.buffer.write(data)
+    return 0
+
+
+# -- departments ----------------------------------------------------------------------------
+def cmd_departments_list(args) -> int:
+    from rich.table import Table
+
+    from spiders.registry import load_registry
+
+    table = Table()
+    for column in ("slug", "category", "university", "department", "render_js", "offline"):
+        table.add_column(column, no_wrap=column in ("slug", "category"))
+    for d in load_registry(_settings(args).departments_file):
+        table.add_row(d.slug, d.category, d.university, d.department, d.render_js,
+                      "yes" if d.verifiable_offline else "no")
+    from rich.console import Console
+
+    Console().print(table)
+    return 0
+
+
+def cmd_departments_new(args) -> int:
+    from spiders.scaffold import scaffold_department
+
+    written = scaffold_department(
+        slug=args.slug, university=args.university, department=args.department, category=args.category,
+        start_url=args.url, render_js=args.render_js, registry_file=Path(args.file) if args.file else None,
+        tests_dir=Path(args.tests_dir),
+    )
+    for path in written:
+        print(f"wrote {path}")
+    return 0
+
+
+# -- demo ------------------------------------------------------------------------------------
+def cmd_demo(args) -> int:
+    from flows.demo import run_demo
+
+    return run_demo(people_per_department=args.people, port=args.port, data_dir=Path(args.data),
+                    serve_only=args.serve_only, console=_console())
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="academic-faces", description=__doc__.split("\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("crawl", help="crawl department staff pages into the object store")
+    p.add_argument("--departments", metavar="FILE", help="registry file replacing the built-in one")
+    p.add_argument("--only", nargs="+", metavar="SLUG", help="crawl only these departments")
+    p.add_argument("--parallel", type=int, default=4, help="departments crawled at once (default 4)")
+    p.set_defaults(func=cmd_crawl)
+
+    index = sub.add_parser("index", help="the merged photo index").add_subparsers(dest="action", required=True)
+    p = index.add_parser("export", help="write raw/index.csv to a file")
+    p.add_argument("--out", required=True, metavar="FILE", help="output file ('-' for standard output)")
+    p.set_defaults(func=cmd_index_export)
+
+    store = sub.add_parser("store", help="look into the bucket").add_subparsers(dest="action", required=True)
+    p = store.add_parser("ls", help="list objects")
+    p.add_argument("prefix", nargs="?", default="")
+    p.set_defaults(func=cmd_store_ls)
+    p = store.add_parser("get", help="print or save one object")
+    p.add_argument("key")
+    p.add_argument("--out", metavar="FILE")
+    p.set_defaults(func=cmd_store_get)
+
+    deps = sub.add_parser("departments", help="the department registry").add_subparsers(dest="action", required=True)
+    p = deps.add_parser("list", help="list registered departments")
+    p.add_argument("--departments", metavar="FILE")
+    p.set_defaults(func=cmd_departments_list)
+    p = deps.add_parser("new", help="add a department entry (and a fixture test)")
+    p.add_argument("--slug", required=True)
+    p.add_argument("--university", required=True)
+    p.add_argument("--department", required=True)
+    p.add_argument("--category", required=True)
+    p.add_argument("--url", required=True, help="the staff page (start URL)")
+    p.add_argument("--render-js", choices=["auto", "true", "false"], default="auto")
+    p.add_argument("--file", help="registry file to append to (default: the built-in one)")
+    p.add_argument("--tests-dir", default="tests/departments", help="where the fixture test goes")
+    p.set_defaults(func=cmd_departments_new)
+
+    p = sub.add_parser("demo", help="build the local demo university from face photos, serve it, crawl it")
+    p.add_argument("--people", type=int, default=12, help="people per department (default 12)")
+    p.add_argument("--port", type=int, default=8765)
+    p.add_argument("--data", default=str(Path(__file__).resolve().parent.parent.parent / "shared" / "data"),
+                   help="folder with faces/lfw and nonface (default ../shared/data)")
+    p.add_argument("--serve-only", action="store_true", help="only serve the site until Ctrl-C")
+    p.set_defaults(func=cmd_demo)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from infra.settings import SettingsError
+    from spiders.registry import RegistryError
+
+    try:
+        return args.func(args)
+    except (CliError, SettingsError, RegistryError) as exc:
+        print(f"academic-faces: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

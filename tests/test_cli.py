@@ -1,0 +1,53 @@
+"""The CLI's light commands, run as a user would (subprocess), against real SeaweedFS."""
+import sys
+from pathlib import Path
+
+import yaml
+
+from infra.index import read_shard
+
+
+def test_store_ls_and_get(cli, store, tmp_path):
+    store.put_bytes("raw/images/abc.jpg", b"\xff\xd8\xffphoto")
+    out = cli("store", "ls", "raw/").stdout
+    assert "8  raw/images/abc.jpg" in out
+    cli("store", "get", "raw/images/abc.jpg", "--out", str(tmp_path / "x.jpg"))
+    assert (tmp_path / "x.jpg").read_bytes() == b"\xff\xd8\xffphoto"
+    missing = cli("store", "get", "raw/nothing", check=False)
+    assert missing.returncode == 1 and "no object 'raw/nothing'" in missing.stderr
+
+
+def test_departments_list_shows_registry(cli):
+    out = cli("departments", "list").stdout
+    assert "kit-dbis" in out and "lmu-germanistik-ndl" in out
+
+
+def test_departments_new_appends_entry_and_fixture_test(cli, tmp_path):
+    registry = tmp_path / "deps.yaml"
+    registry.write_text("# my departments\ndepartments:\n  - slug: a\n    university: U\n    department: D\n"
+                        "    category: cs\n    start_urls: [http://127.0.0.1/a]\n")
+    tests_dir = tmp_path / "tests" / "departments"
+    out = cli("departments", "new", "--slug", "uni-x-econ", "--university", "Uni X", "--department",
+              "Economics", "--category", "econ", "--url", "http://127.0.0.1:9/staff.html",
+              "--file", str(registry), "--tests-dir", str(tests_dir)).stdout
+    assert "test_uni_x_econ.py" in out
+    text = registry.read_text()
+    assert text.startswith("# my departments")  # comments kept
+    entries = yaml.safe_load(text)["departments"]
+    assert entries[-1]["slug"] == "uni-x-econ" and entries[-1]["category"] == "econ"
+    assert (tests_dir / "test_uni_x_econ.py").is_file()
+    assert (tmp_path / "tests" / "fixtures" / "departments" / "uni-x-econ" / "site.json").is_file()
+    # the same slug again is refused and the file is unchanged
+    again = cli("departments", "new", "--slug", "uni-x-econ", "--university", "U", "--department", "D",
+                "--category", "econ", "--url", "http://127.0.0.1:9/", "--file", str(registry),
+                "--tests-dir", str(tests_dir), check=False)
+    assert again.returncode == 1 and "appears twice" in again.stderr and registry.read_text() == text
+
+
+def test_bad_registry_file_is_a_clear_error(cli, tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("departments:\n  - slug: x\n")
+    proc = cli("crawl", "--departments", str(bad), check=False)
+    assert proc.returncode == 1 and "missing required field" in proc.stderr
+    proc = cli("crawl", "--departments", str(tmp_path / "none.yaml"), check=False)
+    assert proc.returncode == 1 and "does not exist" in proc.stderr
