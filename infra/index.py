@@ -108,6 +108,13 @@ def merge_frames(shards: Iterable[pd.DataFrame]) -> tuple[pd.DataFrame, list[str
         problems.append(f"{len(ambiguous)} photo(s) appear under different categories and were left out: "
                         f"{sorted(ambiguous)[:5]}")
         merged = merged[~merged["id"].isin(ambiguous)]
+    # The same bytes shown for different people in different departments: a placeholder.
+    names = merged.groupby("id")["name_key"].nunique()
+    shared = set(names[names > 1].index)
+    if shared:
+        problems.append(f"{len(shared)} photo(s) are shown for different people (placeholders) and were left out: "
+                        f"{sorted(shared)[:5]}")
+        merged = merged[~merged["id"].isin(shared)]
     # Prefer present rows, then the earliest sighting.
     rank = merged["status"].map({"present": 0, "replaced": 1, "vanished": 2})
     merged = merged.assign(_rank=rank).sort_values(["_rank", "first_seen", "slug"], kind="stable")

@@ -43,6 +43,7 @@ class Settings:
     min_image_side: int = 64
     max_page_bytes: int = 10 * 1024 * 1024
     download_timeout: float = 30.0
+    recheck_rejected_days: float = 30.0  # a rejected photo without validators is retried after this
     departments_file: Path | None = None
 
     @property

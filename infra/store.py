@@ -56,6 +56,11 @@ class keys:
     def crawl_report(slug: str) -> str:
         return f"raw/crawl-reports/{slug}.json"
 
+    @staticmethod
+    def crawl_state(slug: str) -> str:
+        """What a department's crawl remembers besides the index (rejected photo URLs)."""
+        return f"raw/crawl-state/{slug}.json"
+
 
 def content_id(data: bytes) -> tuple[str, str]:
     """(id, sha256 hex) of image bytes: the id is a prefix of the content hash."""

@@ -74,3 +74,10 @@ def test_schema_violations_are_refused(store):
     with pytest.raises(IndexSchemaError, match="unknown status"):
         write_shard(store, "demo-cs", broken)
     assert read_shard(store, "demo-cs").empty  # nothing was written
+
+
+def test_same_photo_for_different_people_across_departments_is_a_placeholder():
+    a = update_shard(pd.DataFrame(), [sighting("avatar", "Ann"), sighting("a1", "Al")], "T1", True).frame
+    b = update_shard(pd.DataFrame(), [sighting("avatar", "Bob", slug="demo-mech")], "T1", True).frame
+    merged, problems = merge_frames([a, b])
+    assert merged["id"].tolist() == ["a1"] and "placeholders" in problems[0]

@@ -72,7 +72,10 @@ class ImageValidationPipeline:
             item.width, item.height, item.content_type, item.extension = inspect_image(
                 item.body, max_pixels=self.max_pixels, min_side=self.min_side)
         except RejectedImage as exc:
-            self.crawler.spider.skip(exc.reason, item.image_url, item.name, image=True)
+            spider = self.crawler.spider
+            spider.rejected.remember(item.image_url, exc.reason, item.etag, item.last_modified)
+            spider.skip(exc.reason, item.image_url, item.name, image=True)
             raise
+        self.crawler.spider.rejected.forget(item.image_url)
         item.image_id, item.sha256 = content_id(item.body)
         return item

@@ -1,0 +1,145 @@
+"""Offline evaluation: crawl a stored site like the spider would and score the people found.
+
+A fixture site is a folder with ``site.json``::
+
+    {"base_url": "https://www.example.edu/",
+     "start_urls": ["https://www.example.edu/team/"],
+     "pages": {"https://www.example.edu/team/": "team.html", ...},
+     "truth": [{"name": "Prof. Dr. Anna Schulz", "photo_url": "https://www.example.edu/img/schulz.jpg"}]}
+
+HTML files may use any encoding declared by their BOM or meta charset.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import deque
+from collections.abc import Mapping
+from pathlib import Path
+from urllib.parse import urljoin
+
+from w3lib.encoding import html_to_unicode
+from w3lib.url import canonicalize_url
+
+from .detail import extract_detail
+from .dom import strip_fragment
+from .model import Person
+from .names import name_key
+from .page import extract_page
+
+__all__ = ["crawl_offline", "score", "load_fixture_site", "normalize_url", "read_html"]
+
+MAX_PAGES = 500
+
+
+def normalize_url(url: str) -> str:
+    """Comparable form of a URL: fragment stripped, canonical escaping and query order."""
+    url = (url or "").strip()
+    if url.startswith("data:"):
+        return url
+    try:
+        return canonicalize_url(strip_fragment(url), keep_fragments=False)
+    except Exception:  # pragma: no cover - defensive
+        return strip_fragment(url)
+
+
+def _lookup(pages: Mapping[str, str], index: dict[str, str], url: str) -> str | None:
+    n = normalize_url(url)
+    if n in index:
+        return index[n]
+    alt = n[:-1] if n.endswith("/") else n + "/"
+    return index.get(alt)
+
+
+def crawl_offline(pages: Mapping[str, str], start_urls: list[str], selectors=None) -> list[Person]:
+    """Follow pagination and detail links within *pages* (url -> html); return people with photos."""
+    index = {normalize_url(u): u for u in pages}
+    queue = deque(start_urls)
+    visited: set[str] = set()
+    found: list[Person] = []
+    to_follow: list[Person] = []
+    while queue and len(visited) < MAX_PAGES:
+        url = queue.popleft()
+        real = _lookup(pages, index, url)
+        if real is None or normalize_url(real) in visited:
+            continue
+        visited.add(normalize_url(real))
+        result = extract_page(pages[real], real, selectors)
+        for p in result.people:
+            if p.photo_url:
+                found.append(p)
+            elif p.detail_url:
+                to_follow.append(p)
+        queue.extend(result.next_pages)
+    have = {name_key(p.name) for p in found}
+    followed: set[str] = set()
+    for p in to_follow:
+        key = name_key(p.name)
+        if key in have:
+            continue
+        real = _lookup(pages, index, p.detail_url or "")
+        if real is None or normalize_url(real) in followed:
+            continue
+        followed.add(normalize_url(real))
+        person = extract_detail(pages[real], real, expected_name=p.name)
+        if person is not None and person.photo_url:
+            found.append(person)
+            have.add(key)
+    # one entry per (person, photo)
+    out: list[Person] = []
+    seen: set[tuple[str, str]] = set()
+    for p in found:
+        sig = (name_key(p.name), normalize_url(p.photo_url or ""))
+        if sig in seen:
+            continue
+        seen.add(sig)
+        out.append(p)
+    return out
+
+
+def score(found: list[Person], truth: list[tuple[str, str]]) -> dict:
+    """Precision/recall of (name_key, photo URL) pairs against the truth."""
+    got: dict[tuple[str, str], Person] = {}
+    for p in found:
+        if not p.photo_url:
+            continue
+        got.setdefault((name_key(p.name), normalize_url(p.photo_url)), p)
+    want: dict[tuple[str, str], tuple[str, str]] = {}
+    for name, url in truth:
+        want.setdefault((name_key(name), normalize_url(url)), (name, url))
+    tp = [k for k in got if k in want]
+    fp = [k for k in got if k not in want]
+    fn = [k for k in want if k not in got]
+    precision = len(tp) / len(got) if got else 1.0
+    recall = len(tp) / len(want) if want else 1.0
+    return {
+        "precision": precision,
+        "recall": recall,
+        "tp": len(tp),
+        "fp": len(fp),
+        "fn": len(fn),
+        "false_positives": [(got[k].name, got[k].photo_url) for k in fp],
+        "missed": [want[k] for k in fn],
+    }
+
+
+def read_html(path: Path) -> str:
+    """Decode an HTML file by its BOM / meta charset (browser rules: latin-1 means cp1252)."""
+    raw = Path(path).read_bytes()
+    _, text = html_to_unicode(None, raw)
+    return text
+
+
+def load_fixture_site(folder: Path) -> tuple[dict[str, str], list[str], list[tuple[str, str]]]:
+    """(pages url -> html, start URLs, truth [(name, photo_url)]) of a fixture folder."""
+    folder = Path(folder)
+    meta = json.loads((folder / "site.json").read_text(encoding="utf-8"))
+    base = meta.get("base_url") or ""
+    pages: dict[str, str] = {}
+    for url, filename in (meta.get("pages") or {}).items():
+        pages[urljoin(base, url)] = read_html(folder / filename)
+    start = [urljoin(base, u) for u in (meta.get("start_urls") or [])]
+    if not start and pages:
+        start = [next(iter(pages))]
+    truth = [(t["name"], urljoin(base, t["photo_url"])) for t in (meta.get("truth") or [])]
+    return pages, start, truth

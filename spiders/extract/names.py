@@ -1,0 +1,401 @@
+"""Person names: academic titles, matching keys and a "does this look like a name" test.
+
+Everything here works on plain strings; nothing knows about HTML.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+__all__ = [
+    "normalize_space",
+    "strip_titles",
+    "name_key",
+    "looks_like_person_name",
+    "clean_name_text",
+    "name_from_alt",
+    "split_name_prefix",
+    "is_title_only",
+]
+
+_WS = re.compile(r"\s+", re.UNICODE)
+
+
+def normalize_space(text: str | None) -> str:
+    """Collapse all whitespace (incl. NBSP, zero-width) to single spaces, NFC."""
+    if not text:
+        return ""
+    text = text.replace("\u200b", "").replace("\u00ad", "").replace("\ufeff", "")
+    return unicodedata.normalize("NFC", _WS.sub(" ", text)).strip()
+
+
+# --------------------------------------------------------------------------- titles
+# Multi-token academic titles / degrees, removed on the whole string first.
+_MULTI_TITLES = [
+    r"Dr\.?\s*(?:rer|phil|med|jur|oec|pol|nat|techn|agr|paed|theol|ing|sc|habil|des|h)\.?"
+    r"(?:\s*(?:rer|phil|med|jur|oec|pol|nat|techn|agr|paed|theol|ing|sc|habil|des|c|publ|soc|math|dent|vet|iur)\.)*",
+    r"h\.\s?c\.(?:\s?mult\.)?",
+    r"(?:M|B)\.\s?(?:Sc|A|Ed|Eng|Phil|Res|Mus|F\.?A|B\.?A)\.?",
+    r"Ph\.\s?D\.?",
+    r"LL\.\s?[MB]\.?",
+    r"Dipl\.?\s*-\s*[\wÄÖÜäöü.]+(?:\s*-\s*[\wÄÖÜäöü]+\.?)*(?:\s*\((?:FH|TU|Univ\.?|BA|DH)\))?",
+    r"apl\.\s*Prof\.?",
+    r"Prof\.\s*em(?:er)?\.",
+    r"Akad\.\s*(?:Ober)?(?:rat|rätin|Rat|Rätin|Direktor(?:in)?)",
+    r"Assoc\.\s*Prof\.?",
+    r"Asst\.\s*Prof\.?",
+    r"Univ\.?\s*-?\s*Prof\.?",
+    r"Jun\.?\s*-?\s*Prof\.?",
+    r"Priv\.?\s*-?\s*Doz\.?",
+    r"Hon\.?\s*-?\s*Prof\.?",
+    r"o\.\s*Prof\.?",
+    r"a\.\s*o\.\s*Prof\.?",
+]
+_MULTI_TITLE_RE = re.compile(
+    r"(?<![\w])(?:" + "|".join(_MULTI_TITLES) + r")(?![\w])", re.IGNORECASE | re.UNICODE
+)
+
+# Single tokens (compared casefolded, after stripping surrounding commas/brackets).
+_TITLE_TOKENS = {
+    "prof.", "prof", "professor", "professorin", "dr.", "dr", "dres.", "doktor",
+    "pd", "p.d.", "apl.", "em.", "emer.", "emeritus", "emerita", "habil.", "habil", "rer.", "nat.",
+    "pol.", "phil.", "med.", "jur.", "oec.", "techn.", "ing.", "des.", "h.c.", "mult.",
+    "dipl.", "dipl", "mag.", "dott.", "ing", "m.sc.", "msc", "m.sc", "b.sc.", "bsc", "b.sc",
+    "m.a.", "b.a.", "m.ed.", "b.ed.", "mba", "m.eng.", "b.eng.", "ll.m.", "llm", "ph.d.", "phd",
+    "ph.d", "dphil", "d.phil.", "jun.-prof.", "juniorprof.", "juniorprofessor", "juniorprofessorin",
+    "jprof.", "jprof", "priv.-doz.", "privatdozent", "privatdozentin", "univ.-prof.", "hon.-prof.",
+    "honorarprof.", "honorarprofessor", "honorarprofessorin", "apl.-prof.", "frau", "herr", "fr.", "hr.",
+    "mr.", "mrs.", "ms.", "miss", "mx.", "sir", "dame", "prof.(em.)", "(em.)",
+    "(fh)", "(tu)", "(univ.)", "(ba)", "(dh)", "fh", "akad.", "oberrat", "oberrätin", "studienrat",
+    "studienrätin", "ostr", "stud.", "cand.",
+    "assoc.", "asst.", "adj.", "ret.", "i.r.", "a.d.", "mphil", "m.phil.", "meng",
+    "beng", "msc.", "bsc.", "dipl.-inf.", "dipl.-ing.", "dipl.-kfm.", "dipl.-math.", "dipl.-phys.",
+}
+_HYPHEN_TITLE_RE = re.compile(
+    r"^(?:dipl|dr|jun|jun\.?prof|priv|univ|hon|apl|akad|o|a\.o|vertr|wiss|gast|ass|assoc|asst|prof|juniorprof)\.?"
+    r"(?:-[\wäöüß]+\.?)+$",
+    re.IGNORECASE,
+)
+_LEADING_ONLY = {"mr", "ms", "mrs", "mx"}
+_TRAILING_ONLY = {"ma", "ba"}
+
+
+def _is_title_token(tok: str, position: int, n_tokens: int) -> bool:
+    t = tok.strip(",;()").casefold()
+    if not t:
+        return True
+    if t in _LEADING_ONLY:
+        return position == 0
+    if t in _TRAILING_ONLY:
+        return position == n_tokens - 1 and n_tokens > 2 and tok.strip(",;()").isupper()
+    if t in _TITLE_TOKENS:
+        return True
+    return bool(_HYPHEN_TITLE_RE.match(t))
+
+
+_PAREN_RE = re.compile(r"\([^()]*\)|\[[^\[\]]*\]")
+_EDGE_PUNCT = " \t,;:·•|*–—-/\"'“”„«»‚‘’"
+
+
+def strip_titles(text: str) -> str:
+    """Remove academic titles, degrees and salutations, keep the order of the rest."""
+    s = normalize_space(text)
+    if not s:
+        return ""
+    s = _PAREN_RE.sub(" ", s)
+    s = _MULTI_TITLE_RE.sub(" ", s)
+    # a comma directly followed by a title run: "Meier, Dr. Hans" handled by token pass
+    raw_tokens = s.replace(",", " , ").split()
+    toks = [t for t in raw_tokens]
+    words = [t for t in toks if t != ","]
+    out: list[str] = []
+    wi = 0
+    for t in toks:
+        if t == ",":
+            out.append(",")
+            continue
+        if _is_title_token(t, wi, len(words)):
+            wi += 1
+            continue
+        out.append(t)
+        wi += 1
+    s = " ".join(out).replace(" ,", ",")
+    s = re.sub(r"(,\s*)+", ", ", s)
+    s = re.sub(r"\s+", " ", s)
+    return s.strip(_EDGE_PUNCT).strip()
+
+
+def _reorder_last_first(s: str) -> str:
+    """'Müller, Hans' -> 'Hans Müller' (only for exactly two comma parts)."""
+    parts = [p.strip() for p in s.split(",") if p.strip()]
+    if len(parts) == 2 and s.count(",") == 1:
+        last, first = parts
+        if 1 <= len(last.split()) <= 3 and 1 <= len(first.split()) <= 3:
+            return f"{first} {last}"
+    if len(parts) >= 1 and s.count(",") >= 1:
+        # "Hans Meier, Lehrstuhlinhaber" style leftovers: keep first part
+        return parts[0]
+    return s
+
+
+@lru_cache(maxsize=65536)
+def name_key(display_name: str) -> str:
+    """Matching key: titles stripped, 'Last, First' -> 'first last', casefolded, NFC."""
+    s = strip_titles(display_name or "")
+    if "," in s:
+        s = _reorder_last_first(s)
+    s = s.replace("\u2010", "-").replace("\u2011", "-").replace("–", "-")
+    s = s.strip(_EDGE_PUNCT)
+    s = unicodedata.normalize("NFC", s.casefold())
+    return _WS.sub(" ", s).strip()
+
+
+# --------------------------------------------------------------------------- name test
+_PARTICLES = {
+    "von", "van", "vom", "zu", "zum", "zur", "der", "den", "de", "del", "della", "degli", "di", "da",
+    "dos", "das", "do", "du", "des", "la", "le", "ten", "ter", "te", "y", "i", "e", "bin", "ibn", "al",
+    "el", "ben", "af", "av", "op", "het", "'t", "st.", "mac", "dei", "auf", "und",  # 'und' rejected later
+}
+
+_NON_NAME_WORDS = set(
+    """
+mitarbeiter mitarbeiterin mitarbeiterinnen mitarbeitende wissenschaftliche wissenschaftlicher
+wissenschaftlichen akademischer akademische akademischen sekretariat sekretärin sekretär sachbearbeiter
+sachbearbeiterin verwaltung technik techniker technikerin hilfskraft hilfskräfte hiwi hiwis studentische
+studentischer doktorand doktoranden doktorandin doktorandinnen promovierende postdoc postdocs professur
+professuren lehrstuhl lehrstuhls lehrstuhlinhaber lehrstuhlinhaberin leitung leiter leiterin institut
+institute instituts fakultät fachbereich fachgebiet abteilung arbeitsgruppe arbeitsgruppen gruppe team
+teams kontakt kontakte ansprechpartner ansprechpartnerin ansprechpersonen ehemalige ehemaliger alumni gäste
+gast gastwissenschaftler emeriti personal personen person people staff mitglieder members member
+universität university universitat hochschule college school department center centre zentrum lab labs
+labor laboratory group chair faculty office büro raum room telefon tel phone fax e-mail email mail adresse
+address anschrift sprechstunde sprechstunden sprechzeiten sprechzeit hours termine vereinbarung
+startseite home homepage website webseite profil profile details mehr more weiter weiterlesen read zurück
+back next previous impressum datenschutz kontaktformular login logout suche search menü menu navigation
+sitemap english deutsch news aktuelles neuigkeiten veranstaltungen events jobs stellen stellenangebote
+karriere lehre teaching forschung research projekte projects projekt project publikationen publications
+veröffentlichungen vorträge talks studium studies studiengang kurse courses vorlesung lecture lectures
+seminar seminare übung prüfung prüfungen bibliothek library informatik mathematik physik chemie biologie
+maschinenbau germanistik linguistik literatur literaturwissenschaft sprachwissenschaft wirtschaft
+wirtschaftswissenschaften volkswirtschaftslehre betriebswirtschaftslehre economics engineering science
+sciences computer computing systems software data machine learning intelligence artificial informatics
+mechanics mechanik technology technologie management marketing finance finanzen innovation theory theorie
+analysis analyse design robotics robotik networks security sicherheit graphics grafik datenbanken databases
+algorithms algorithmen mathematics statistics statistik and für for of the die das im am zum zur mit with
+our unser unsere unser ihr ihre your welcome willkommen über about uns wir we hier here montag dienstag
+mittwoch donnerstag freitag samstag sonntag monday tuesday wednesday thursday friday saturday sunday
+januar februar märz april mai juni juli august september oktober november dezember january february march
+june july october december professor professorin professoren professors lecturer lecturers assistant
+assistants assistenz associate associates researcher researchers fellow fellows student students phd
+candidate candidates scientist scientists engineer engineers secretary secretaries administrator
+administration head director directors dean manager coordinator emeritus emerita visiting guest guests
+former intern interns postdoctoral senior junior technical leader leaders rat oberrat direktor direktorin
+geschäftsführer geschäftsführerin geschäftsstelle koordinator koordinatorin referent referentin beauftragte
+beauftragter vertretung stellvertreter stellvertreterin stellvertretende dekan dekanin dekanat präsident
+präsidentin prodekan kanzler sprecher sprecherin vorstand vorsitz vorsitzende kommission gremien
+foto photo bild image picture portrait porträt portraits gallery galerie logo icon banner download pdf
+vcard kalender calendar übersicht overview liste list alle all index a-z inhalt content hauptmenü
+anfahrt lageplan campus gebäude building standort standorte location map karte straße strasse str
+platz weg allee ring gasse universitätsstraße tbd n.n. nn vakant vacant offen open neu new aktuell
+current archiv archive print drucken share teilen copyright rights reserved cookie cookies
+services service relations resources affairs program programme programm graduate undergraduate
+doctoral international public digital digitale human social soziale angewandte applied theoretical
+theoretische praktische practical experimental experimentelle allgemeine general deutsche europäische
+european verbund cluster excellence exzellenz sfb graduiertenkolleg kolleg akademie academy philosophie
+ökonomie energie architektur kultur struktur media medien communication optics optik electronics
+elektronik quantum physics chemistry biology history geschichte arts humanities philology philologie
+neueste neuester neuesten beiträge beitrag recent posts post latest aktuelle aktueller letzte quick
+links häufige fragen faq offene unsere willkommen kontaktieren impressions impressionen eindrücke
+downloads termine anmeldung registration sprechzeiten öffnungszeiten opening
+abschlussarbeiten theses thesis dissertation dissertationen bachelor master diplom kolloquium colloquium
+workshop konferenz conference tagung preis award awards förderung funding drittmittel kooperation
+kooperationen partner partners sponsoren netzwerk network career careers apply bewerbung
+""".split()
+)
+
+_NON_NAME_SUFFIXES = (
+    "heit", "keit", "schaft", "schaften", "logie", "logy", "ologies", "tät", "täten", "ismus", "tion",
+    "tionen", "ungen", "ierung", "wesen", "technik", "wissenschaft", "wissenschaften", "ität", "ities",
+    "straße", "strasse", "institut", "zentrum", "lehre", "kunde", "forschung", "bereich", "gruppe",
+    "management", "ment", "ics", "ship", "ness",
+)
+# words that end in a suffix above but are fine as names
+_SUFFIX_EXCEPTIONS = {"clement", "vincent", "laurent", "hicks", "dicks", "ricks", "wicks", "fricks",
+                      "vicks", "marks", "weiss", "menschaft"}
+
+_HAS_LETTER = re.compile(r"[^\W\d_]", re.UNICODE)
+_BAD_CHARS = re.compile(r"[0-9@/\\:|?!=+#<>{}\[\]%$€§&;*•·…©®™_\"]")
+_INITIAL_RE = re.compile(r"^(?:[^\W\d_]\.)(?:-?[^\W\d_]\.)*$", re.UNICODE)  # J. / J.-P. / J.P.
+_SUFFIX_TOKENS = {"jr.", "sr.", "jr", "sr", "ii", "iii", "iv"}
+_LABEL_RE = re.compile(
+    r"^(?:name|full name|vollständiger name|vor- und nachname|nachname, vorname|person)\s*:\s*",
+    re.IGNORECASE,
+)
+
+
+def _word_ok(tok: str) -> bool:
+    """A capitalised name part: Müller, Müller-Lüdenscheidt, O'Brien, McDonald, d'Alembert, al-Hassan."""
+    parts = re.split(r"[-'’]", tok)
+    if not parts or not parts[0] and len(parts) == 1:
+        return False
+    first = parts[0]
+    if not first:
+        return False
+    if first[0].isupper():
+        ok_first = True
+    elif first.casefold() in {"d", "l", "al", "el", "de", "di", "da", "o", "ben", "bin", "abu", "ibn"} and len(parts) > 1:
+        ok_first = True
+    else:
+        return False
+    if not ok_first:
+        return False
+    for p in parts:
+        if p and not all(ch.isalpha() or ch == "." for ch in p):
+            return False
+    return True
+
+
+def clean_name_text(text: str) -> str:
+    """Whitespace-normalise and remove a leading 'Name:' label and edge punctuation."""
+    s = normalize_space(text)
+    s = _LABEL_RE.sub("", s)
+    return s.strip(" \t,;:·•|*–—-/\"'“”„«»").strip()
+
+
+@lru_cache(maxsize=65536)
+def looks_like_person_name(text: str) -> bool:
+    """True when *text* reads like one person's name (titles allowed, not a role/heading/sentence)."""
+    s = clean_name_text(text)
+    if not s or len(s) > 90 or len(s) < 3:
+        return False
+    if _BAD_CHARS.search(s):
+        return False
+    core = strip_titles(s)
+    if not core:
+        return False
+    if "," in core:
+        parts = [p.strip() for p in core.split(",") if p.strip()]
+        if len(parts) != 2 or core.count(",") != 1:
+            return False
+        if len(parts[0].split()) > 3 or len(parts[1].split()) > 3:
+            return False
+        core = f"{parts[1]} {parts[0]}"
+    if "(" in core or ")" in core:
+        return False
+    if len(core) > 60:
+        return False
+    tokens = core.split()
+    if not 2 <= len(tokens) <= 6:
+        return False
+    low = [t.casefold() for t in tokens]
+    if any(t in {"und", "and", "&", "sowie", "or", "oder", "u.", "et"} for t in low):
+        return False
+    if low[0] in {"der", "die", "das", "den", "des", "dem", "la", "le", "el", "the", "y", "i", "e"}:
+        return False
+    if low[-1] in _PARTICLES and low[-1] not in {"y"}:
+        return False
+    n_words = 0
+    all_caps = 0
+    for tok, lt in zip(tokens, low):
+        bare = lt.strip(".")
+        if bare in _NON_NAME_WORDS or lt in _NON_NAME_WORDS:
+            return False
+        if len(lt) > 5 and lt.endswith(_NON_NAME_SUFFIXES) and lt not in _SUFFIX_EXCEPTIONS:
+            return False
+        if (len(lt) > 8 and lt.endswith("ung")) or (len(lt) >= 9 and lt.endswith("ik")):
+            return False
+        if lt in _PARTICLES and tok[0].islower():
+            continue
+        if lt in _SUFFIX_TOKENS:
+            continue
+        if _INITIAL_RE.match(tok):
+            continue
+        if not _word_ok(tok):
+            return False
+        if "." in tok:
+            return False
+        letters = sum(ch.isalpha() for ch in tok)
+        if letters < 2:
+            return False
+        n_words += 1
+        if tok.isupper() and letters >= 2:
+            all_caps += 1
+    if n_words < 1:
+        return False
+    if n_words == 1 and not any(_INITIAL_RE.match(t) for t in tokens):
+        return False
+    if all_caps == n_words:
+        # all-caps text: accept only if it is not a short acronym run
+        if max(len(t) for t in tokens) < 4 or n_words > 4:
+            return False
+    # a name has at most a couple of particles
+    return True
+
+
+def is_title_only(text: str) -> bool:
+    """'Prof. Dr.' / 'Dr.-Ing.' alone on a line (to be glued to the next line)."""
+    s = normalize_space(text)
+    return bool(s) and bool(_HAS_LETTER.search(s)) and not strip_titles(s) and len(s) <= 60
+
+
+# --------------------------------------------------------------------------- name in text
+_SPLITTERS = re.compile(r"\s+[–—-]\s+|\s*\|\s*|\s*\(|,\s+(?=[^,]{4,})|\s*/\s+|\s*:\s+")
+
+
+def split_name_prefix(text: str) -> str | None:
+    """'Prof. Dr. Hans Meier, Lehrstuhlinhaber' -> 'Prof. Dr. Hans Meier' (None if no name prefix)."""
+    s = clean_name_text(text)
+    if not s:
+        return None
+    m = _SPLITTERS.search(s)
+    if not m or m.start() < 3:
+        return None
+    head = s[: m.start()].strip(" ,;")
+    rest = s[m.end():]
+    # "Meier, Hans" is a full name, not "Meier" + role
+    if m.group(0).startswith(",") and len(head.split()) == 1:
+        return None
+    # trailing degrees after the comma are part of the name
+    if looks_like_person_name(head):
+        if rest and not strip_titles(rest):
+            return s
+        return head
+    return None
+
+
+_ALT_PREFIX = re.compile(
+    r"^(?:(?:portrait|porträt|portraet|portraitfoto|porträtfoto|portraitbild|porträtbild|foto|photo|"
+    r"photograph|bild|image|picture|pic|profilbild|profilfoto|profile\s+(?:picture|photo|image)|"
+    r"headshot|avatar|abbildung|passbild|mitarbeiterfoto|mitarbeiterbild)"
+    r"(?:\s+(?:of|von|from|des|der|vom))?\s*[:\-–]?\s*)+",
+    re.IGNORECASE,
+)
+_ALT_SUFFIX = re.compile(
+    r"(?:\s*[-–:,]?\s*(?:portrait|porträt|foto|photo|bild|image|picture|profilbild|headshot))+$"
+    r"|'s\s+(?:portrait|photo|picture)$",
+    re.IGNORECASE,
+)
+_IMG_EXT = re.compile(r"\.(?:jpe?g|png|gif|webp|tiff?|bmp|avif|heic)$", re.IGNORECASE)
+
+
+def name_from_alt(alt: str | None) -> str | None:
+    """A person name held in an alt/title attribute ('Portrait of X', 'Foto: X', 'X.jpg')."""
+    s = normalize_space(alt)
+    if not s or "©" in s or "(c)" in s.casefold():
+        return None
+    if _IMG_EXT.search(s):
+        s = _IMG_EXT.sub("", s)
+        s = re.sub(r"[_+]+", " ", s)
+        if " " not in s and s.count("-") >= 1:
+            s = s.replace("-", " ")
+        s = normalize_space(s)
+        if s.islower():
+            s = " ".join(w[:1].upper() + w[1:] for w in s.split())
+    s = _ALT_PREFIX.sub("", s).strip()
+    s = _ALT_SUFFIX.sub("", s).strip(" -–:,")
+    if s and looks_like_person_name(s):
+        return s
+    pref = split_name_prefix(s) if s else None
+    return pref

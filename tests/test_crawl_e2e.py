@@ -1,0 +1,125 @@
+"""End to end: the CLI crawls the demo university (served on 127.0.0.1) into real
+SeaweedFS, with real Chromium for the JavaScript department."""
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+
+import pytest
+
+from infra.demosite import DemoServer, build_site
+from infra.index import read_merged_index, read_shard
+from infra.store import ObjectStore, keys
+from tests.conftest import require_shared_data
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory, s3_server):
+    data = require_shared_data()
+    root = tmp_path_factory.mktemp("demo")
+    truth = build_site(root / "site", data / "faces" / "lfw", data / "nonface", people_per_department=5, seed=7)
+    with DemoServer(root / "site") as server:
+        registry = root / "departments.yaml"
+        registry.write_text(truth.departments_yaml(server.base_url))
+        yield {"truth": truth, "server": server, "registry": registry, "site": root / "site",
+               "bucket": "e2e-" + uuid.uuid4().hex[:8]}
+
+
+@pytest.fixture
+def demo_settings(settings, demo):
+    return settings.replace(bucket=demo["bucket"])
+
+
+@pytest.fixture
+def demo_store(demo_settings):
+    store = ObjectStore.from_settings(demo_settings)
+    store.ensure_bucket()
+    return store
+
+
+@pytest.fixture
+def crawl(cli, demo, demo_settings):
+    from infra.settings import settings_env
+
+    def run(*extra):
+        return cli("crawl", "--departments", str(demo["registry"]), *extra, env=settings_env(demo_settings))
+    return run
+
+
+def present(store):
+    index = read_merged_index(store)
+    return index[index["status"] == "present"]
+
+
+def test_first_crawl_stores_exactly_the_ground_truth(crawl, demo, demo_store):
+    truth = demo["truth"]
+    crawl()
+    index = present(demo_store)
+    expected = {p.sha256: (p.name, d.category) for d in truth.departments for p in d.people}
+    found = {row.sha256: (row.name, row.category) for row in index.itertuples()}
+    assert found == expected  # names, categories, and nothing else (no decoys, no disallowed)
+
+    # Original bytes, byte for byte, under their content address.
+    for row in index.itertuples():
+        data = demo_store.get_bytes(row.image_key)
+        assert hashlib.sha256(data).hexdigest() == row.sha256 and row.sha256.startswith(row.id)
+
+    stored_urls = set(index["image_url"])
+    assert not any(url.endswith(tuple(truth.decoy_paths)) for url in stored_urls)
+    disallowed = {p.sha256 for p in truth.disallowed_people}
+    assert disallowed and not disallowed & set(index["sha256"])
+    assert not set(truth.absent_names) & set(index["name"])
+    assert len(index[index["category"] == truth.department("mechanical").category]) == len(
+        truth.department("mechanical").people)  # the JavaScript department was rendered
+
+    # Every bad input was skipped with its reason, counted in the crawl reports.
+    reports = [json.loads(demo_store.get_bytes(keys.crawl_report(d.slug))) for d in truth.departments]
+    reasons = {}
+    for report in reports:
+        for key, value in report["stats"].items():
+            if key.startswith("skip/"):
+                reasons[key[5:]] = reasons.get(key[5:], 0) + value
+    for reason in truth.bad_inputs:
+        assert reasons.get(reason), f"no skip counted for {reason}: {reasons}"
+    assert reasons.get("page_robots_disallowed") or reasons.get("robots_disallowed")
+    assert demo["server"].hits("/intern/team.html") == 0
+
+
+def test_recrawl_transfers_nothing_then_exactly_the_changed_photo(crawl, demo, demo_store):
+    truth, server = demo["truth"], demo["server"]
+    if read_merged_index(demo_store).empty:
+        crawl()
+    before = present(demo_store)
+    images_before = {o.key for o in demo_store.list(keys.RAW_IMAGES)}
+
+    server.reset_counters()
+    crawl()
+    assert server.image_bodies_served == 0, server.image_bodies()
+    after = present(demo_store)
+    assert set(after["id"]) == set(before["id"])
+    assert (after.set_index("id")["last_seen"] >= before.set_index("id")["last_seen"]).all()
+    assert (after.set_index("id")["first_seen"] == before.set_index("id")["first_seen"]).all()
+
+    cs = truth.department("cs")
+    changed = truth.replace_photo(demo["site"], cs.slug, 0, _other_face(truth))
+    server.reset_counters()
+    crawl()
+    assert server.image_bodies_served == 1
+    images_after = {o.key for o in demo_store.list(keys.RAW_IMAGES)}
+    assert len(images_after - images_before) == 1
+    shard = read_shard(demo_store, cs.slug)
+    person = shard[shard["name"] == changed.name].set_index("status")
+    assert person.loc["present", "sha256"] == changed.sha256
+    assert "replaced" in person.index
+
+
+def _other_face(truth):
+    data = require_shared_data()
+    used = {p.source_file for p in truth.people} | {p.source_file for p in truth.disallowed_people}
+    for path in sorted((data / "faces" / "lfw").glob("*/*.jpg"))[::-1]:
+        if str(path) not in used and path.name not in {u.rsplit("/", 1)[-1] for u in used}:
+            return path
+    raise AssertionError("no unused face")

@@ -1,0 +1,425 @@
+"""Generic staff-page extraction: photo candidates, entries, overrides, pagination, detail pages, harness."""
+
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from spiders.extract import PageResult, Person, Selectors, extract_detail, extract_page, name_key
+from spiders.extract.evaluate import crawl_offline, load_fixture_site, normalize_url, score
+from spiders.extract.images import classify_url, parse_srcset
+
+FIXTURES = Path(__file__).parent / "fixtures" / "extract"
+URL = "https://www.uni.example/institut/team/"
+
+
+def page(body: str, head: str = "") -> str:
+    return f"<!DOCTYPE html><html><head><meta charset='utf-8'>{head}</head><body>{body}</body></html>"
+
+
+def cards(*items: str) -> str:
+    return "<main><div class='grid'>" + "".join(f"<div class='card'>{i}</div>" for i in items) + "</div></main>"
+
+
+def people(result: PageResult) -> list[tuple[str, str | None]]:
+    return [(p.name, p.photo_url) for p in result.people]
+
+
+# --------------------------------------------------------------------------- image candidates
+def test_plain_cards_absolute_urls():
+    r = extract_page(page(cards("<img src='/img/a.jpg'><h3>Prof. Dr. Anna Schulz</h3><p>Lehrstuhlinhaberin</p>",
+                                "<img src='b.jpg'><h3>Ben Okafor</h3><p>Doktorand</p>")), URL)
+    assert people(r) == [
+        ("Prof. Dr. Anna Schulz", "https://www.uni.example/img/a.jpg"),
+        ("Ben Okafor", "https://www.uni.example/institut/team/b.jpg"),
+    ]
+    assert all(p.detail_url is None for p in r.people)
+
+
+def test_base_href_is_used_for_joining():
+    html = page(cards("<img src='fotos/a.jpg'><h3>Anna Schulz</h3>", "<img src='fotos/b.jpg'><h3>Ben Okafor</h3>"),
+                head="<base href='https://cdn.uni.example/site/'>")
+    assert [p.photo_url for p in extract_page(html, URL).people] == [
+        "https://cdn.uni.example/site/fotos/a.jpg", "https://cdn.uni.example/site/fotos/b.jpg"]
+
+
+@pytest.mark.parametrize("attr", ["data-src", "data-lazy-src", "data-original"])
+def test_lazy_attribute_beats_placeholder_src(attr):
+    html = page(cards(f"<img src='/layout/blank.gif' {attr}='/img/a.jpg'><h3>Anna Schulz</h3>",
+                      f"<img src='data:image/gif;base64,R0lGODlhAQABAAAAACw=' {attr}='/img/b.jpg'><h3>Ben Okafor</h3>"))
+    assert [p.photo_url for p in extract_page(html, URL).people] == [
+        "https://www.uni.example/img/a.jpg", "https://www.uni.example/img/b.jpg"]
+
+
+def test_srcset_and_data_srcset_pick_largest():
+    html = page(cards(
+        "<img src='/img/a-300.jpg' srcset='/img/a-300.jpg 300w, /img/a-900.jpg 900w, /img/a-600.jpg 600w'>"
+        "<h3>Anna Schulz</h3>",
+        "<img src='data:image/gif;base64,R0lGODlhAQABAAAAACw=' data-srcset='/img/b.jpg 1x, /img/b@2x.jpg 2x'>"
+        "<h3>Ben Okafor</h3>"))
+    assert [p.photo_url for p in extract_page(html, URL).people] == [
+        "https://www.uni.example/img/a-900.jpg", "https://www.uni.example/img/b@2x.jpg"]
+
+
+def test_parse_srcset_handles_commas_and_descriptors():
+    assert parse_srcset("a.jpg 300w, b.jpg 600w") == [("a.jpg", 300.0, "w"), ("b.jpg", 600.0, "w")]
+    assert parse_srcset("https://x.org/w_300,h_300/a.jpg 1.5x") == [("https://x.org/w_300,h_300/a.jpg", 1.5, "x")]
+    assert parse_srcset("") == []
+
+
+def test_picture_source_srcset_largest():
+    pic = ("<picture><source type='image/webp' srcset='/img/{n}-400.webp 400w, /img/{n}-800.webp 800w'>"
+           "<img src='/img/{n}-400.jpg' width='400' alt=''></picture><h3>{name}</h3>")
+    html = page(cards(pic.format(n="a", name="Anna Schulz"), pic.format(n="b", name="Ben Okafor")))
+    assert [p.photo_url for p in extract_page(html, URL).people] == [
+        "https://www.uni.example/img/a-800.webp", "https://www.uni.example/img/b-800.webp"]
+
+
+def test_css_background_image_and_lazy_background():
+    html = page(cards(
+        "<div class='photo' style=\"background-image: url('/img/a.jpg'); background-size: cover\"></div>"
+        "<h3>Anna Schulz</h3>",
+        "<div class='photo lazy' data-bg=\"url(/img/b.jpg)\"></div><h3>Ben Okafor</h3>"))
+    assert [p.photo_url for p in extract_page(html, URL).people] == [
+        "https://www.uni.example/img/a.jpg", "https://www.uni.example/img/b.jpg"]
+
+
+def test_noscript_copy_of_lazy_image_is_not_a_second_photo():
+    html = page(cards(
+        "<img class='lazyload' src='/blank.gif' data-src='/img/a.jpg'><noscript><img src='/img/a.jpg'></noscript>"
+        "<h3>Anna Schulz</h3>",
+        "<img class='lazyload' src='/blank.gif' data-src='/img/b.jpg'><noscript><img src='/img/b.jpg'></noscript>"
+        "<h3>Ben Okafor</h3>"))
+    assert len(extract_page(html, URL).people) == 2
+
+
+def test_data_uri_and_svg_photos_are_skipped_with_reasons():
+    html = page(cards(
+        "<img src='data:image/jpeg;base64,/9j/4AAQSkZJRgABAQ==' width='150' height='200'><h3>Anna Schulz</h3>",
+        "<img src='/img/ben.svg'><h3>Ben Okafor</h3>",
+        "<img src='/img/carla.jpg'><h3>Carla Diaz</h3>"))
+    r = extract_page(html, URL)
+    assert people(r) == [("Carla Diaz", "https://www.uni.example/img/carla.jpg")]
+    assert r.skipped["data_uri"] == 1 and r.skipped["svg"] == 1
+
+
+@pytest.mark.parametrize("fname", ["default-avatar.png", "placeholder.jpg", "dummy.jpg", "no-photo.png",
+                                   "platzhalter_person.jpg", "silhouette.png", "noPhoto.gif"])
+def test_placeholder_avatars_by_name(fname):
+    html = page(cards(f"<img src='/img/{fname}'><h3>Anna Schulz</h3>", "<img src='/img/b.jpg'><h3>Ben Okafor</h3>"))
+    r = extract_page(html, URL)
+    assert people(r) == [("Ben Okafor", "https://www.uni.example/img/b.jpg")]
+    assert r.skipped["placeholder"] == 1
+
+
+def test_same_image_for_two_people_is_a_placeholder():
+    html = page(cards("<img src='/img/person.png'><h3>Anna Schulz</h3>",
+                      "<img src='/img/person.png'><h3>Ben Okafor</h3>",
+                      "<img src='/img/carla.jpg'><h3>Carla Diaz</h3>"))
+    r = extract_page(html, URL)
+    assert people(r) == [("Carla Diaz", "https://www.uni.example/img/carla.jpg")]
+    assert r.skipped["placeholder"] == 2
+
+
+@pytest.mark.parametrize(
+    "url, reason",
+    [
+        ("https://u.example/fileadmin/templates/logo_uni.png", "logo"),
+        ("https://u.example/icons/mail.png", "icon"),
+        ("https://u.example/img/icon-phone.gif", "icon"),
+        ("https://u.example/img/vcard.gif", "icon"),
+        ("https://u.example/img/nav-sprite.png", "sprite"),
+        ("https://u.example/img/spacer.gif", "spacer"),
+        ("https://u.example/img/header-banner.jpg", "banner"),
+        ("https://u.example/img/gruppenfoto_2023.jpg", "group_photo"),
+        ("https://u.example/img/team.jpg", "group_photo"),
+        ("https://u.example/img/institutsgebaeude.jpg", "building"),
+        ("https://u.example/img/a.svg", "svg"),
+        ("data:image/png;base64,AAAA", "data_uri"),
+        ("https://u.example/fileadmin/_processed_/a/b/csm_Mueller_Hans_3c4f5d6e7a.jpg", None),
+        ("https://u.example/people/jan_de_vries.jpg", None),
+        ("https://u.example/people/lang_peter.jpg", None),
+        ("https://u.example/people/team_anna_schulz.jpg", None),
+    ],
+)
+def test_classify_url(url, reason):
+    assert classify_url(url) == reason
+
+
+def test_decoys_logos_icons_chrome_tiny_and_group_photos():
+    html = page(
+        "<header><img src='/logo.png' alt='Uni'><img src='/img/rektor.jpg' alt=''> <h2>Max Mustermann</h2></header>"
+        "<nav><img src='/img/nav.jpg'><a href='/x'>Anna Nav</a></nav>"
+        "<main>"
+        "<figure><img src='/img/IMG_1234.jpg'><figcaption>v.l.n.r.: Anna Schulz, Ben Okafor, Carla Diaz</figcaption></figure>"
+        + cards("<img src='/img/a.jpg'><h3>Anna Schulz</h3><a href='mailto:a@u.de'><img src='/img/env.png' "
+                "width='16' height='16'></a>",
+                "<img src='/img/b.jpg'><h3>Ben Okafor</h3><img src='/img/x.jpg' width='20' height='20'>")
+        + "</main><footer><img src='/img/dean.jpg'><p>Carla Diaz</p></footer>")
+    r = extract_page(html, URL)
+    assert people(r) == [("Anna Schulz", "https://www.uni.example/img/a.jpg"),
+                         ("Ben Okafor", "https://www.uni.example/img/b.jpg")]
+    assert r.skipped["layout_chrome"] >= 3
+    assert r.skipped["group_photo"] == 1
+    assert r.skipped["icon"] + r.skipped["tiny"] >= 2
+
+
+def test_news_teaser_images_are_not_people():
+    html = page("<main>" + cards("<img src='/img/a.jpg'><h3>Anna Schulz</h3>", "<img src='/img/b.jpg'><h3>Ben Okafor</h3>")
+                + "<div class='news-list'><div class='news-item'><img src='/img/award.jpg'><h3><a href='/news/1'>"
+                "Carla Diaz</a></h3></div><div class='news-item'><img src='/img/lab.jpg'>"
+                "<h3><a href='/news/2'>Neues Labor eröffnet</a></h3></div></div></main>")
+    r = extract_page(html, URL)
+    assert [p.name for p in r.people] == ["Anna Schulz", "Ben Okafor"]
+    assert r.skipped["news"] >= 1
+
+
+# --------------------------------------------------------------------------- entry layouts
+def test_table_rows_with_last_first_names_and_detail_links():
+    html = page("<table class='staff'>"
+                "<tr><td><img src='/p/m.jpg' width='90' height='120'></td><td><a href='/personen/mueller'>Müller, Hans</a>"
+                "<br>Professor</td><td>Tel. 123</td></tr>"
+                "<tr><td><img src='/p/s.jpg' width='90' height='120'></td><td><a href='/personen/stein'>von Stein, Clara, Dr."
+                "</a><br>Postdoc</td><td>Tel. 124</td></tr></table>")
+    r = extract_page(html, URL)
+    assert [(p.name, p.photo_url, p.detail_url) for p in r.people] == [
+        ("Müller, Hans", "https://www.uni.example/p/m.jpg", "https://www.uni.example/personen/mueller"),
+        ("von Stein, Clara, Dr.", "https://www.uni.example/p/s.jpg", "https://www.uni.example/personen/stein"),
+    ]
+
+
+def test_photo_row_above_name_row_is_paired_by_column():
+    html = page("<table><tr><td><img src='/p/a.jpg'></td><td><img src='/p/s.gif' width='10' height='1'></td>"
+                "<td><img src='/p/b.jpg'></td></tr><tr><td>Dipl.-Inf.<br><b>Anna Schulz</b></td><td>&nbsp;</td>"
+                "<td><b>Ben Okafor</b></td></tr></table>")
+    assert people(extract_page(html, URL)) == [("Dipl.-Inf. Anna Schulz", "https://www.uni.example/p/a.jpg"),
+                                               ("Ben Okafor", "https://www.uni.example/p/b.jpg")]
+
+
+def test_definition_list_and_figcaption():
+    html = page("<dl><dt>Prof. Kenji Watanabe</dt><dd><img src='/p/w.jpg'> Visiting professor</dd>"
+                "<dt>Dr. Ana Ferreira</dt><dd><img src='/p/f.jpg'> Visiting researcher</dd></dl>"
+                "<div class='row'><figure><img src='/p/t.jpg'><figcaption>Tomasz Wójcik<br>Engineer</figcaption></figure>"
+                "<figure><img src='/p/g.jpg'><figcaption>Grace Okafor<br>Lab manager</figcaption></figure></div>")
+    assert [p.name for p in extract_page(html, URL).people] == [
+        "Prof. Kenji Watanabe", "Dr. Ana Ferreira", "Tomasz Wójcik", "Grace Okafor"]
+
+
+def test_flat_sequence_of_images_and_headings():
+    html = page("<div class='text'><h2>Team</h2><p><img src='/p/a.jpg'></p><h3>Anna Schulz</h3><p>Doktorandin</p>"
+                "<p><img src='/p/b.jpg'></p><h3>Ben Okafor</h3><p>Postdoc</p></div>")
+    assert people(extract_page(html, URL)) == [("Anna Schulz", "https://www.uni.example/p/a.jpg"),
+                                               ("Ben Okafor", "https://www.uni.example/p/b.jpg")]
+
+
+def test_name_from_alt_text_when_no_text_name():
+    html = page("<div class='gallery'><img src='/p/1.jpg' alt='Portrait of Anna Schulz'>"
+                "<img src='/p/2.jpg' alt='Foto: Ben Okafor'><img src='/p/3.jpg' alt='Labor'></div>")
+    r = extract_page(html, URL)
+    assert people(r) == [("Anna Schulz", "https://www.uni.example/p/1.jpg"),
+                         ("Ben Okafor", "https://www.uni.example/p/2.jpg")]
+    assert r.skipped["no_name"] == 1
+
+
+def test_two_competing_names_in_one_entry_are_not_guessed():
+    html = page(cards("<img src='/p/a.jpg'><p>Anna Schulz</p><p>Ben Okafor</p>",
+                      "<img src='/p/c.jpg'><h3>Carla Diaz</h3>"))
+    r = extract_page(html, URL)
+    assert [p.name for p in r.people] == ["Carla Diaz"]
+    assert r.skipped["ambiguous"] == 1
+
+
+def test_contact_label_does_not_steal_the_entry():
+    html = page(cards("<img src='/p/a.jpg'><p><strong>Prof. Dr. Anna Schulz</strong></p>"
+                      "<p><b>Sekretariat:</b><br><a href='/p/weber'>Maria Weber</a></p>",
+                      "<img src='/p/b.jpg'><p><strong>Prof. Dr. Ben Okafor</strong></p>"))
+    assert [p.name for p in extract_page(html, URL).people if p.photo_url] == [
+        "Prof. Dr. Anna Schulz", "Prof. Dr. Ben Okafor"]
+
+
+def test_name_only_links_are_returned_for_detail_pages():
+    html = page("<main><h1>Mitarbeiter</h1><ul><li><a href='/team/anna-schulz/'>Dr. Anna Schulz</a></li>"
+                "<li><a href='/team/ben-okafor/'>Ben Okafor</a> – Doktorand</li>"
+                "<li>Carla Diaz <a href='/team/carla-diaz/'>Profil</a></li>"
+                "<li><a href='mailto:x@u.de'>Dora Klein</a></li></ul>"
+                "<p>Der Lehrstuhl wird von <a href='/team/eva-braun/'>Eva Braun</a> geleitet.</p></main>")
+    r = extract_page(html, URL)
+    assert [(p.name, p.photo_url, p.detail_url) for p in r.people] == [
+        ("Dr. Anna Schulz", None, "https://www.uni.example/team/anna-schulz/"),
+        ("Ben Okafor", None, "https://www.uni.example/team/ben-okafor/"),
+        ("Carla Diaz", None, "https://www.uni.example/team/carla-diaz/"),
+    ]
+
+
+def test_has_scripts_and_empty_pages():
+    assert extract_page(page("<p>x</p><script>var a=1;</script>"), URL).has_scripts
+    assert not extract_page(page("<p>x</p><script type='application/ld+json'>{}</script>"), URL).has_scripts
+    r = extract_page("", URL)
+    assert r.people == [] and r.next_pages == [] and isinstance(r.skipped, Counter)
+    xml_decl = "<?xml version='1.0' encoding='iso-8859-1'?><html xmlns='http://www.w3.org/1999/xhtml'><body>" + \
+        cards("<img src='/a.jpg'><h3>Anna Schulz</h3>", "<img src='/b.jpg'><h3>Ben Okafor</h3>") + "</body></html>"
+    assert len(extract_page(xml_decl, URL).people) == 2
+
+
+# --------------------------------------------------------------------------- pagination
+@pytest.mark.parametrize(
+    "nav, expected",
+    [
+        ("<a href='?page=2' rel='next'>2</a>", ["?page=2"]),
+        ("<div class='pager'><a href='/team/seite-2/'>weiter</a></div>", ["/team/seite-2/"]),
+        ("<ul class='pagination'><li><a href='/team/page/2/'>»</a></li></ul>", ["/team/page/2/"]),
+        ("<ul class='pagination'><li class='active'><a href='/institut/team/'>1</a></li>"
+         "<li><a href='/team/?page=2'>2</a></li><li><a href='/team/?page=3'>3</a></li></ul>",
+         ["/team/?page=2", "/team/?page=3"]),
+        ("<p><a href='/personen?b_start:int=20'>Nächste 20 Einträge »</a></p>", ["/personen?b_start:int=20"]),
+        ("<p><a href='/team/more/'>Read more</a> <a href='#top'>»</a> <a href='/x'>Weiterlesen</a></p>", []),
+    ],
+)
+def test_pagination(nav, expected):
+    r = extract_page(page("<main><p>Text</p></main>" + nav), URL)
+    assert r.next_pages == ["https://www.uni.example" + e if e.startswith("/") else URL + e for e in expected]
+
+
+def test_pagination_link_element_and_dedup():
+    html = page("<main>" + "<a href='/team/2' rel='next'>Next</a><a href='/team/2'>»</a></main>",
+                head="<link rel='next' href='/team/2'>")
+    assert extract_page(html, URL).next_pages == ["https://www.uni.example/team/2"]
+
+
+# --------------------------------------------------------------------------- selectors override
+def test_selectors_from_mapping_validation():
+    assert Selectors.from_mapping(None) is None
+    s = Selectors.from_mapping({"person": "div.person", "name": "h3::text", "photo": "img::attr(data-src)"})
+    assert s == Selectors(person="div.person", name="h3::text", photo="img::attr(data-src)")
+    with pytest.raises(ValueError, match="unknown selector key"):
+        Selectors.from_mapping({"person": "div", "portrait": "img"})
+    with pytest.raises(ValueError, match="invalid CSS selector"):
+        Selectors.from_mapping({"person": "div[["})
+    with pytest.raises(ValueError, match="invalid XPath selector"):
+        Selectors.from_mapping({"person": "//div[@class="})
+    with pytest.raises(ValueError, match="relative to 'person'"):
+        Selectors.from_mapping({"name": "h3"})
+    with pytest.raises(ValueError, match="must be a string"):
+        Selectors.from_mapping({"person": 3})
+
+
+def test_selectors_override_css_and_xpath():
+    html = page("<div class='x'><span class='n'>Anna Schulz</span><i data-pic='/p/a.jpg'></i>"
+                "<a class='more' href='/p/anna'>Profil</a></div>"
+                "<div class='x'><span class='n'>Ben Okafor</span><i data-pic='/p/b.jpg'></i></div>"
+                "<div class='x'><span class='n'>Carla Diaz</span><i data-pic='/p/none.svg'></i></div>"
+                "<a class='nxt' href='/team/2'>→</a>")
+    sel = Selectors(person="div.x", name=".n::text", photo="i::attr(data-pic)", detail_link="a.more",
+                    next_page="a.nxt")
+    r = extract_page(html, URL, sel)
+    assert [(p.name, p.photo_url, p.detail_url) for p in r.people] == [
+        ("Anna Schulz", "https://www.uni.example/p/a.jpg", "https://www.uni.example/p/anna"),
+        ("Ben Okafor", "https://www.uni.example/p/b.jpg", None),
+    ]
+    assert r.skipped["svg"] == 1
+    assert r.next_pages == ["https://www.uni.example/team/2"]
+    sel2 = Selectors.from_mapping({"person": "//div[@class='x']", "name": "./span", "photo": "./i/@data-pic"})
+    assert [p.name for p in extract_page(html, URL, sel2).people] == ["Anna Schulz", "Ben Okafor"]
+
+
+def test_selectors_person_only_uses_generic_rules_inside():
+    html = page("<ul><li class='p'><img src='/blank.gif' data-src='/p/a.jpg'><b>Anna Schulz</b><br>Role</li>"
+                "<li class='p'><img src='/p/b.jpg'><b>Ben Okafor</b></li></ul>")
+    r = extract_page(html, URL, Selectors(person="li.p"))
+    assert people(r) == [("Anna Schulz", "https://www.uni.example/p/a.jpg"),
+                         ("Ben Okafor", "https://www.uni.example/p/b.jpg")]
+
+
+# --------------------------------------------------------------------------- detail pages
+DETAIL = page(
+    "<header><img src='/logo.png'></header><main><div class='profile'>"
+    "<img src='/p/anna_large.jpg' width='300' height='400' alt=''><h1>Prof. Dr. Anna Schulz</h1>"
+    "<p>Lehrstuhlinhaberin</p></div>"
+    "<aside><h2>Sekretariat</h2><img src='/p/weber.jpg'><p><strong>Maria Weber</strong></p></aside></main>")
+
+
+def test_extract_detail_heading_and_portrait():
+    p = extract_detail(DETAIL, "https://www.uni.example/team/anna/")
+    assert p == Person("Prof. Dr. Anna Schulz", "https://www.uni.example/p/anna_large.jpg",
+                       "https://www.uni.example/team/anna/")
+
+
+def test_extract_detail_expected_name_and_missing_portrait():
+    assert extract_detail(DETAIL, "https://www.uni.example/team/anna/", expected_name="Schulz, Anna").name == \
+        "Prof. Dr. Anna Schulz"
+    no_photo = page("<main><h1>Dr. Hans Meier</h1><p>Postdoc</p><img src='/img/default-avatar.png'></main>")
+    assert extract_detail(no_photo, "https://www.uni.example/team/meier/") is None
+    heading_not_name = page("<main><h1>Profil</h1><p>Dr. Hans Meier</p><img src='/p/meier.jpg' alt='Hans Meier'></main>")
+    p = extract_detail(heading_not_name, "https://www.uni.example/team/meier/", expected_name="Hans Meier")
+    assert p is not None and p.photo_url == "https://www.uni.example/p/meier.jpg" and name_key(p.name) == "hans meier"
+    unrelated = page("<main><h1>Lesung im Literaturhaus</h1><img src='/img/lesung.jpg'></main>")
+    assert extract_detail(unrelated, "https://www.uni.example/news/1", expected_name="Hans Meier") is None
+
+
+# --------------------------------------------------------------------------- harness
+def test_score_normalises_fragments_and_keys():
+    found = [Person("Prof. Dr. Anna Schulz", "https://u.example/a.jpg#x", None),
+             Person("Ben Okafor", "https://u.example/wrong.jpg", None)]
+    s = score(found, [("Schulz, Anna", "https://u.example/a.jpg"), ("Ben Okafor", "https://u.example/b.jpg")])
+    assert (s["tp"], s["fp"], s["fn"]) == (1, 1, 1)
+    assert s["precision"] == 0.5 and s["recall"] == 0.5
+    assert s["false_positives"] == [("Ben Okafor", "https://u.example/wrong.jpg")]
+    assert s["missed"] == [("Ben Okafor", "https://u.example/b.jpg")]
+    assert normalize_url("https://u.example/a b.jpg#f") == "https://u.example/a%20b.jpg"
+
+
+def test_load_fixture_site_decodes_declared_charset():
+    pages, start, truth = load_fixture_site(FIXTURES / "typo3_mech")
+    html = pages[start[0]]
+    assert "Ute Weiß" in html and "Özdemir" in html
+    assert ("Ute Weiß", "https://www.ift.uni-musterstadt.de/fileadmin/_processed_/csm_Weiss_Ute_2c9d8e7f6a.jpg") in truth
+
+
+def test_crawl_offline_follows_pagination_and_detail_pages():
+    pages, start, truth = load_fixture_site(FIXTURES / "drupal_econ")
+    found = crawl_offline(pages, start)
+    names = {name_key(p.name) for p in found}
+    assert "jan van der berg" in names  # page 2
+    assert "ingrid sørensen" in names  # photo only on the detail page
+    assert all(p.photo_url for p in found)
+
+
+SITES = sorted(p.parent.name for p in FIXTURES.glob("*/site.json"))
+
+
+@pytest.mark.parametrize("site", SITES)
+def test_each_dev_site_is_precise(site):
+    pages, start, truth = load_fixture_site(FIXTURES / site)
+    s = score(crawl_offline(pages, start), truth)
+    assert s["precision"] >= 0.9, s
+    assert s["recall"] >= 0.75, s
+
+
+def test_aggregate_precision_and_recall_on_dev_fixtures():
+    assert len(SITES) >= 6
+    tp = fp = fn = 0
+    for site in SITES:
+        pages, start, truth = load_fixture_site(FIXTURES / site)
+        s = score(crawl_offline(pages, start), truth)
+        tp, fp, fn = tp + s["tp"], fp + s["fp"], fn + s["fn"]
+    precision, recall = tp / (tp + fp), tp / (tp + fn)
+    assert precision >= 0.95, (precision, recall)
+    assert recall >= 0.9, (precision, recall)
+
+
+# --------------------------------------------------------------------------- performance
+def test_two_hundred_people_page_is_fast():
+    items = "".join(
+        f"<div class='col'><div class='card'><img class='lazy' src='/blank.gif' data-src='/p/{i}.jpg' width='150'>"
+        f"<div class='card-body'><h5><a href='/team/{i}/'>Person{chr(97 + i % 26)}x Name{chr(97 + i // 26)}z</a></h5>"
+        f"<p>Doktorand</p><p>Tel. +49 {i}</p><a href='mailto:p{i}@u.de'><img src='/i/mail.png' width='16'></a>"
+        f"</div></div></div>" for i in range(200))
+    html = page("<header><img src='/logo.png'><nav><a href='/'>Home</a></nav></header><main><div class='row'>"
+                + items + "</div></main><footer>© Uni</footer>")
+    extract_page(html, URL)  # warm caches
+    t0 = time.perf_counter()
+    r = extract_page(html, URL)
+    elapsed = time.perf_counter() - t0
+    assert len(r.people) == 200
+    assert elapsed < 0.5, elapsed

@@ -1,0 +1,156 @@
+"""Names, academic titles and matching keys of the staff-page extractor."""
+
+import unicodedata
+
+import pytest
+
+from spiders.extract import looks_like_person_name, name_key
+from spiders.extract.names import clean_name_text, name_from_alt, split_name_prefix, strip_titles
+
+
+@pytest.mark.parametrize(
+    "display, key",
+    [
+        ("Prof. Dr.-Ing. Jürgen  Müller", "jürgen müller"),
+        ("Dr. rer. nat. Anna Schulz", "anna schulz"),
+        ("Dr. rer. pol. Brendan O'Sullivan", "brendan o'sullivan"),
+        ("Dipl.-Inf. Hans Meier", "hans meier"),
+        ("Dipl.-Wirt.-Ing. (FH) Peter Lang", "peter lang"),
+        ("Anna Schulz, M.Sc.", "anna schulz"),
+        ("B.Sc. Tim Klein", "tim klein"),
+        ("M. Sc. Sarah Connor", "sarah connor"),
+        ("apl. Prof. Dr. Karl von Weizsäcker", "karl von weizsäcker"),
+        ("Jun.-Prof. Dr. Lea Hoffmann-Schmidt", "lea hoffmann-schmidt"),
+        ("PD Dr. Eva Braun", "eva braun"),
+        ("Univ.-Prof. Dr. Otto Graf", "otto graf"),
+        ("Priv.-Doz. Dr. Jan de Vries", "jan de vries"),
+        ("Prof. em. Dr. Klaus Weber", "klaus weber"),
+        ("Prof. Dr. h. c. mult. Otto Lang", "otto lang"),
+        ("Dr.-Ing. habil. Petra Ost", "petra ost"),
+        ("Wei Zhang, Ph.D.", "wei zhang"),
+        ("Frau Dr. Maria Weber", "maria weber"),
+        ("Herr Dipl.-Ing. Cem Özdemir", "cem özdemir"),
+        ("Müller, Hans", "hans müller"),
+        ("MÜLLER, Hans, Prof. Dr.", "hans müller"),
+        ("Meier, Dr. Hans", "hans meier"),
+        ("von Stein, Clara", "clara von stein"),
+        ("Schäfer-Lindqvist, Malin", "malin schäfer-lindqvist"),
+        ("Anna Schulz, MA", "anna schulz"),
+        ("Hans Meier (Sekretariat)", "hans meier"),
+        ("  Anna\u00a0 Schulz \n", "anna schulz"),
+    ],
+)
+def test_name_key_strips_titles_and_orders(display, key):
+    assert name_key(display) == key
+
+
+def test_name_key_is_nfc_and_keeps_umlauts():
+    decomposed = unicodedata.normalize("NFD", "Jürgen Müller")
+    assert name_key(decomposed) == "jürgen müller"
+    assert unicodedata.is_normalized("NFC", name_key(decomposed))
+    assert name_key("Prof. Dr. Jürgen Müller") == name_key("Müller, Jürgen")
+
+
+def test_name_key_keeps_initials_and_particles():
+    assert name_key("Prof. Dr. J. Smith") == "j. smith"
+    assert name_key("Jan van der Berg") == "jan van der berg"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Prof. Dr.-Ing. Jürgen Müller",
+        "Anna Schulz",
+        "Schulz, Anna",
+        "Sandmann, Friederike, Prof. Dr.",
+        "Jean-Pierre Dupont",
+        "Seán O'Brien",
+        "Mohammed al-Rashid",
+        "Maria del Carmen García López",
+        "Karl von Weizsäcker",
+        "Thi Thu Hà Nguyen, M.Sc.",
+        "J. Smith",
+        "HANS MEIER",
+        "Name: Hans Meier",
+    ],
+)
+def test_person_names(text):
+    assert looks_like_person_name(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Wissenschaftliche Mitarbeiter",
+        "Sekretariat",
+        "Team",
+        "Kontakt",
+        "Ehemalige",
+        "Machine Learning",
+        "Software Engineering",
+        "Theoretische Informatik",
+        "Lehrstuhl für Informatik",
+        "Karlsruhe Institute of Technology",
+        "Prof. Müller",
+        "Raum 204",
+        "anna.schulz@uni.de",
+        "Hans und Anna Meier",
+        "Read more",
+        "Mehr erfahren",
+        "Neueste Beiträge",
+        "Digitale Bildverarbeitung",
+        "Prof. Dr. Hans Meier erhält Lehrpreis",
+        "Sprechstunde: nach Vereinbarung",
+        "Sekretariat: Anna Schulz",
+        "KIT IPD",
+        "Akademischer Rat",
+        "Universität Würzburg",
+        "Kaiserstraße 12",
+        "Prof. Dr.",
+        "",
+    ],
+)
+def test_not_person_names(text):
+    assert not looks_like_person_name(text)
+
+
+def test_strip_titles_keeps_order_of_the_rest():
+    assert strip_titles("Prof. Dr. Anna Maria Schulz") == "Anna Maria Schulz"
+    assert strip_titles("Schulz, Anna, Dr.") == "Schulz, Anna"
+
+
+def test_clean_name_text_removes_name_label():
+    assert clean_name_text("Name:  Hans   Meier ") == "Hans Meier"
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("Dr. Hans Meier, Lehrstuhlinhaber", "Dr. Hans Meier"),
+        ("Prof. Dr. Hans Meier – Leitung", "Prof. Dr. Hans Meier"),
+        ("Anna Schulz (Sekretariat)", "Anna Schulz"),
+        ("Meier, Hans", None),
+        ("Neues Projekt gestartet", None),
+    ],
+)
+def test_split_name_prefix(text, expected):
+    assert split_name_prefix(text) == expected
+
+
+@pytest.mark.parametrize(
+    "alt, expected",
+    [
+        ("Portrait of Anna Schulz", "Anna Schulz"),
+        ("Foto: Hans Meier", "Hans Meier"),
+        ("Porträt von Dr. Eva Braun", "Dr. Eva Braun"),
+        ("Hans_Meier.jpg", "Hans Meier"),
+        ("anna-schulz.jpg", "Anna Schulz"),
+        ("Anna Schulz", "Anna Schulz"),
+        ("Photo", None),
+        ("Logo Universität", None),
+        ("Foto: © Uni Bonn", None),
+        ("", None),
+    ],
+)
+def test_name_from_alt(alt, expected):
+    assert name_from_alt(alt) == expected
