@@ -22,8 +22,20 @@ sys.path.insert(0, str(ROOT))
 from infra.demosite import DemoServer, build_site  # noqa: E402
 from infra.services import storage_settings  # noqa: E402
 from infra.settings import load_settings  # noqa: E402
+from infra.index import read_merged_index  # noqa: E402
+from infra.store import ObjectStore  # noqa: E402
+from spiders.extract import name_key  # noqa: E402
 from spiders.registry import parse_registry  # noqa: E402
 from spiders.runner import run_crawl  # noqa: E402
+
+
+def pair_scores(settings, truth) -> dict:
+    """Precision/recall of the stored (person, photo bytes) pairs against the ground truth."""
+    store = ObjectStore.from_settings(settings)
+    index = read_merged_index(store)
+    got = {(name_key(r.name), r.sha256) for r in index.itertuples() if r.status == "present"}
+    want = {(name_key(p.name), p.sha256) for p in truth.people}
+    return {"precision": len(got & want) / len(got), "recall": len(got & want) / len(want)}
 
 
 def crawl_all(registry_text: str, settings, workdir: Path, label: str, js_slugs: set[str]) -> dict:
@@ -33,6 +45,7 @@ def crawl_all(registry_text: str, settings, workdir: Path, label: str, js_slugs:
     keys = ("pages", "images", "seconds")
     totals = {"all": dict.fromkeys(keys, 0.0), "static": dict.fromkeys(keys, 0.0), "browser_pages": 0,
               "browser_seconds": 0.0}
+    totals["settings"] = settings
     for dept in parse_registry(registry_text):
         result = run_crawl(dept.slug, settings)
         if not result.ok:
@@ -65,6 +78,7 @@ def main() -> int:
             js = {d.slug for d in truth.departments if d.category == "mechanical"}  # the demo's JavaScript department
             results = {"baseline (Selenium every page)": crawl_all(baseline, settings, work, "baseline", js),
                        "academic-faces": crawl_all(ours, settings, work, "ours", js)}
+            scores = {label: pair_scores(t["settings"], truth) for label, t in results.items()}
     print(f"demo university: {len(truth.departments)} departments, {len(truth.people)} people")
     print(f"{'mode':34} {'pages':>6} {'images':>6} {'seconds':>8} {'pages/s':>8} {'images/s':>9} {'static pages/s':>15}")
     rates = {}
@@ -73,6 +87,9 @@ def main() -> int:
         rates[label] = st["pages"] / st["seconds"]
         print(f"{label:34} {a['pages']:6.0f} {a['images']:6.0f} {a['seconds']:8.2f} {a['pages'] / a['seconds']:8.2f} "
               f"{a['images'] / a['seconds']:9.2f} {rates[label]:15.2f}")
+    for label, score in scores.items():
+        print(f"{label}: (name, photo) pairs vs ground truth: precision {score['precision']:.3f}, "
+              f"recall {score['recall']:.3f}")
     ours, baseline = rates["academic-faces"], rates["baseline (Selenium every page)"]
     print(f"static pages: {ours / baseline:.1f}x the Selenium baseline (target >= 10x)")
     js = results["academic-faces"]

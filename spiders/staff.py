@@ -20,6 +20,7 @@ from spiders.extract import Selectors, extract_detail, extract_page, name_key
 from spiders.failures import failure_reason
 from spiders.items import PhotoItem
 from spiders.middlewares.browser import BrowserRequest
+from spiders.optout import header_opt_out, html_opt_out
 from spiders.registry import Department, load_registry
 
 MAX_EXAMPLES = 500
@@ -49,8 +50,11 @@ class StaffSpider(scrapy.Spider):
         if image:
             stats.inc_value("images/failed")
         if len(self.skipped_examples) < MAX_EXAMPLES:
-            self.skipped_examples.append({"reason": reason, "url": url[:300], "name": name})
-        self.logger.info("skipped (%s): %s%s", reason, url[:200], f" [{name}]" if name else "")
+            self.skipped_examples.append({"reason": reason, "url": url[:300]})
+        # Names of people stay out of INFO logs (privacy); DEBUG shows them when diagnosing.
+        self.logger.info("skipped (%s): %s", reason, url[:200])
+        if name:
+            self.logger.debug("skipped (%s): %s [%s]", reason, url[:200], name)
 
     def placeholder_urls(self) -> set[str]:
         return {url for url, people in self.photo_claims.items() if len(people) > 1}
@@ -109,6 +113,9 @@ class StaffSpider(scrapy.Spider):
         if not isinstance(response, TextResponse):
             self.skip("page_not_html", response.url)
             return
+        if header_opt_out(response.headers) or html_opt_out(response.body):
+            self.skip("page_noai", response.url)
+            return
         result = extract_page(response.text, response.url, self.selectors)
         for reason, count in result.skipped.items():
             if reason in BAD_PHOTO_REASONS:
@@ -141,6 +148,9 @@ class StaffSpider(scrapy.Spider):
         if not isinstance(response, TextResponse):
             self.skip("page_not_html", response.url, expected)
             return
+        if header_opt_out(response.headers) or html_opt_out(response.body):
+            self.skip("page_noai", response.url, expected)
+            return
         person = extract_detail(response.text, response.url, expected)
         if person is None or not person.photo_url:
             scripts = "<script" in response.text.lower()
@@ -159,6 +169,10 @@ class StaffSpider(scrapy.Spider):
         meta = response.meta
         if response.status == 304 and meta.get("rejected_reason"):
             self.skip(meta["rejected_reason"], response.url, meta["person"], image=True)  # still the same bad file
+            return
+        if header_opt_out(response.headers):
+            self.rejected.remember(response.url, "noai", _header(response, b"ETag"), _header(response, b"Last-Modified"))
+            self.skip("noai", response.url, meta["person"], image=True)
             return
         dept = self.department
         item = PhotoItem(

@@ -27,6 +27,7 @@ REPO = Path(__file__).resolve().parents[1]
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
 USER_AGENT = "academic-faces-test/1.0 (+http://127.0.0.1/bot)"
+ROBOTS_BROWSER_REQUESTS = 3  # disallowed BrowserRequests queued behind robots.txt
 
 pytestmark = pytest.mark.skipif(
     not (os.path.exists(CHROMIUM) and os.path.exists(CHROMEDRIVER)),
@@ -77,6 +78,8 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
         try:
             if path == "/slow.html":
                 time.sleep(5)
+            elif path == "/robots.txt":
+                time.sleep(0.5)  # so that all start requests queue up behind it
             elif path == "/people.json":
                 time.sleep(0.6)
             super().do_GET()
@@ -112,10 +115,11 @@ import scrapy
 from scrapy.crawler import CrawlerProcess
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
-from spiders.middlewares.browser import (
-    BrowserError, BrowserMiddleware, BrowserRequest, SeleniumRequest, _pids_with_arg)
+from spiders.middlewares.browser import BrowserError, BrowserMiddleware, BrowserRequest, SeleniumRequest
+from spiders.middlewares.browser.driver import _pids_with_arg
 
 BASE, OUT, MODE, CLOSED_PORT = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
+ROBOTS_BROWSER_REQUESTS = __ROBOTS_N__
 T0 = time.monotonic()
 events = []
 browser_info = {}
@@ -141,6 +145,13 @@ class TestSpider(scrapy.Spider):
                              wait_until=EC.presence_of_element_located((By.ID, "never")),
                              cb_kwargs={"tag": "hold"}, errback=self.failed)
         yield scrapy.Request(BASE + "/static.html", priority=50, cb_kwargs={"tag": "static"}, errback=self.failed)
+        # Several disallowed pages waiting for robots.txt at once (not the first
+        # waiter): Scrapy 2.19's own RobotsTxtMiddleware let these through.
+        for i in range(1, ROBOTS_BROWSER_REQUESTS + 1):
+            yield BrowserRequest(BASE + f"/private/secret.html?n={i}", cb_kwargs={"tag": f"robots{i}"},
+                                 errback=self.failed)
+        yield scrapy.Request(BASE + "/private/secret.html?plain", cb_kwargs={"tag": "robots-plain"},
+                             errback=self.failed)
         yield BrowserRequest(BASE + "/inline.html", cb_kwargs={"tag": "inline"}, errback=self.failed)
         yield SeleniumRequest(BASE + "/fetch.html", cb_kwargs={"tag": "fetch"}, errback=self.failed)
         yield BrowserRequest(
@@ -152,7 +163,6 @@ class TestSpider(scrapy.Spider):
         yield BrowserRequest(BASE + "/late.html", wait_time=5,
                              wait_until=EC.presence_of_element_located((By.ID, "late")),
                              cb_kwargs={"tag": "late"}, errback=self.failed)
-        yield BrowserRequest(BASE + "/private/secret.html", cb_kwargs={"tag": "robots"}, errback=self.failed)
         yield BrowserRequest(BASE + "/slow.html", cb_kwargs={"tag": "slow"}, errback=self.failed)
         yield BrowserRequest(BASE + "/missing.html", cb_kwargs={"tag": "404"}, errback=self.failed)
         yield BrowserRequest(f"http://127.0.0.1:{CLOSED_PORT}/x.html", cb_kwargs={"tag": "refused"},
@@ -197,7 +207,11 @@ class TestSpider(scrapy.Spider):
 settings = {
     "ROBOTSTXT_OBEY": True,
     "USER_AGENT": "__UA__",
-    "DOWNLOADER_MIDDLEWARES": {"spiders.middlewares.browser.BrowserMiddleware": 800},
+    "DOWNLOADER_MIDDLEWARES": {
+        "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+        "spiders.middlewares.robots.RobotsTxtMiddleware": 100,
+        "spiders.middlewares.browser.BrowserMiddleware": 800,
+    },
     "BROWSER_PAGE_LOAD_TIMEOUT": 1.5,
     "TELNETCONSOLE_ENABLED": False,
     "REMOTE_CONTROL_ENABLED": False,
@@ -237,7 +251,8 @@ with open(OUT, "w") as fh:
 
 def _run_crawl(site, tmp_path: Path, mode: str) -> dict:
     script = tmp_path / f"crawl_{mode}.py"
-    script.write_text(SPIDER_SCRIPT.replace("__UA__", USER_AGENT))
+    script.write_text(SPIDER_SCRIPT.replace("__UA__", USER_AGENT)
+                      .replace("__ROBOTS_N__", str(ROBOTS_BROWSER_REQUESTS)))
     out = tmp_path / f"result_{mode}.json"
     env = dict(os.environ, PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""))
     sock = socket.socket()
@@ -347,13 +362,16 @@ def test_static_pages_download_while_browser_is_busy(crawl):
 
 # -- (5) robots.txt --------------------------------------------------------------
 
-def test_robots_disallowed_page_is_not_fetched(crawl, site):
-    ev = _event(crawl, "robots")
-    assert not ev["ok"] and ev["error"] == "IgnoreRequest"
-    assert "robots.txt" in ev["message"]
+def test_robots_disallowed_pages_are_not_fetched(crawl, site):
+    tags = [f"robots{i}" for i in range(1, ROBOTS_BROWSER_REQUESTS + 1)] + ["robots-plain"]
+    for tag in tags:
+        ev = _event(crawl, tag)
+        assert not ev["ok"] and ev["error"] == "IgnoreRequest", ev
+        assert "robots.txt" in ev["message"]
     paths = [p for p, _ in site.hits]
     assert "/robots.txt" in paths
     assert not any(p.startswith("/private/") for p in paths)
+    assert crawl["stats"]["robotstxt/forbidden"] == len(tags)
 
 
 # -- (6) timeouts become failures, and the browser recovers ---------------------

@@ -20,7 +20,7 @@ pytestmark = pytest.mark.slow
 def demo(tmp_path_factory, s3_server):
     data = require_shared_data()
     root = tmp_path_factory.mktemp("demo")
-    truth = build_site(root / "site", data / "faces" / "lfw", data / "nonface", people_per_department=5, seed=7)
+    truth = build_site(root / "site", data / "faces" / "lfw", data / "nonface", people_per_department=8, seed=7)
     with DemoServer(root / "site") as server:
         registry = root / "departments.yaml"
         registry.write_text(truth.departments_yaml(server.base_url))

@@ -85,7 +85,7 @@ def test_truth_shape(site):
     assert any(p.name.startswith("Prof. Dr.") for p in truth.people)
     assert any(p.name.endswith(", M.Sc.") for p in truth.people)
     assert set(truth.bad_inputs) == {"http_404", "not_an_image", "svg", "data_uri", "too_small",
-                                     "decompression_bomb", "redirect_loop", "too_large", "page_too_large"}
+                                     "decompression_bomb", "redirect_loop", "too_large", "page_too_large", "noai"}
     for p in truth.people:  # the site's bytes are the LFW file's bytes
         assert hashlib.sha256(Path(p.source_file).read_bytes()).hexdigest() == p.sha256
     assert GroundTruth.load(out) == truth

@@ -7,7 +7,15 @@ from pathlib import Path
 import pytest
 
 from spiders.extract import PageResult, Person, Selectors, extract_detail, extract_page, name_key
-from spiders.extract.evaluate import crawl_offline, load_fixture_site, normalize_url, score
+from spiders.extract.evaluate import (
+    crawl_offline,
+    evaluate_folder,
+    load_fixture_site,
+    main,
+    normalize_url,
+    read_html,
+    score,
+)
 from spiders.extract.images import classify_url, parse_srcset
 
 FIXTURES = Path(__file__).parent / "fixtures" / "extract"
@@ -173,6 +181,28 @@ def test_news_teaser_images_are_not_people():
     r = extract_page(html, URL)
     assert [p.name for p in r.people] == ["Anna Schulz", "Ben Okafor"]
     assert r.skipped["news"] >= 1
+
+
+def test_partner_logos_dated_teasers_and_hover_images():
+    html = page("<main>" + cards(
+        "<img src='/p/a.jpg'><img src='/p/a-hover.jpg' class='img-hover'><h3>Anna Schulz</h3>",
+        "<img src='/p/b.jpg'><img src='/p/b-hover.jpg' class='img-hover'><h3>Ben Okafor</h3>")
+        + "<div class='partner-grid'><img src='/p/bosch.png' alt='Robert Bosch GmbH'><img src='/p/z.png' alt='Carl Zeiss'></div>"
+        "<div class='box'><div class='item'><img src='/p/speaker.jpg'><h4>Gastvortrag</h4>"
+        "<p>Prof. Dr. Karl Brenner (ETH Zürich)</p><p>14.05.2024, 16 Uhr</p></div></div></main>")
+    r = extract_page(html, URL)
+    assert people(r) == [("Anna Schulz", "https://www.uni.example/p/a.jpg"),
+                         ("Ben Okafor", "https://www.uni.example/p/b.jpg")]
+    assert r.skipped["hover"] == 2 and r.skipped["logo"] == 2 and r.skipped["news"] == 1
+
+
+def test_lone_photo_is_not_paired_with_a_far_away_name():
+    filler = "<p>" + "Das Institut forscht an vielen Themen. " * 40 + "</p>"
+    html = page(f"<main><h1>Team</h1><p><img src='/uploads/IMG_2345.jpg'></p>{filler}"
+                "<ul><li><a href='/team/anna/'>Anna Schulz</a></li></ul></main>")
+    r = extract_page(html, URL)
+    assert [(p.name, p.photo_url) for p in r.people] == [("Anna Schulz", None)]
+    assert r.skipped["low_confidence"] == 1
 
 
 # --------------------------------------------------------------------------- entry layouts
@@ -357,6 +387,24 @@ def test_extract_detail_expected_name_and_missing_portrait():
     assert extract_detail(unrelated, "https://www.uni.example/news/1", expected_name="Hans Meier") is None
 
 
+def test_extract_detail_prefers_h1_title_fallback_and_rejects_wide_pictures():
+    h = page("<main><aside><h3>Maria Weber</h3><img src='/p/weber.jpg'></aside>"
+             "<h1>Prof. Dr. Anna Schulz</h1><img src='/p/schulz.jpg' width='200' height='260'></main>")
+    p = extract_detail(h, "https://www.uni.example/team/schulz/")
+    assert p is not None and p.name == "Prof. Dr. Anna Schulz" and p.photo_url.endswith("/p/schulz.jpg")
+    titled = ("<html><head><title>Dr. Hans Meier | Institut für Physik</title></head><body><main><h1>Profil</h1>"
+              "<img src='/p/meier.jpg' width='200' height='260'></main></body></html>")
+    assert extract_detail(titled, "https://www.uni.example/p/meier").name == "Dr. Hans Meier"
+    assert extract_detail(titled, "https://www.uni.example/p/meier", expected_name="Anna Schulz") is None
+    teaser = page("<div id='main'><h1>Quirin Haag, M.A.</h1><p>Doktorand</p></div>"
+                  "<div id='rechts'><div class='box'><h3>Aktuell</h3><img src='/b/fest.jpg' width='180' height='180'>"
+                  "<p>Einladung zum Sommerfest</p></div></div>")
+    assert extract_detail(teaser, "https://www.uni.example/p/haag", expected_name="Quirin Haag") is None
+    wide = page("<main><p><img src='/p/talk.jpg' width='800' height='450'></p><p>At the conference</p>"
+                "<h1>Oleksandr Kovalenko</h1><p>Postdoc</p></main>")
+    assert extract_detail(wide, "https://www.uni.example/p/kovalenko") is None
+
+
 # --------------------------------------------------------------------------- harness
 def test_score_normalises_fragments_and_keys():
     found = [Person("Prof. Dr. Anna Schulz", "https://u.example/a.jpg#x", None),
@@ -374,6 +422,15 @@ def test_load_fixture_site_decodes_declared_charset():
     html = pages[start[0]]
     assert "Ute Weiß" in html and "Özdemir" in html
     assert ("Ute Weiß", "https://www.ift.uni-musterstadt.de/fileadmin/_processed_/csm_Weiss_Ute_2c9d8e7f6a.jpg") in truth
+
+
+def test_read_html_encodings(tmp_path):
+    (tmp_path / "latin1.html").write_bytes("<html><body>Müller</body></html>".encode("latin-1"))
+    (tmp_path / "declared.html").write_bytes(
+        "<html><head><meta charset='iso-8859-1'></head><body>Müller</body></html>".encode("latin-1"))
+    (tmp_path / "bom.html").write_bytes(b"\xef\xbb\xbf" + "<html><body>Müller</body></html>".encode("utf-8"))
+    for name in ("latin1.html", "declared.html", "bom.html"):
+        assert "Müller" in read_html(tmp_path / name)
 
 
 def test_crawl_offline_follows_pagination_and_detail_pages():
@@ -394,6 +451,13 @@ def test_each_dev_site_is_precise(site):
     s = score(crawl_offline(pages, start), truth)
     assert s["precision"] >= 0.9, s
     assert s["recall"] >= 0.75, s
+
+
+def test_evaluate_folder_and_cli(capsys):
+    report = evaluate_folder(FIXTURES)
+    assert set(report["sites"]) == set(SITES)
+    assert main([str(FIXTURES)]) == 0
+    assert "TOTAL" in capsys.readouterr().out
 
 
 def test_aggregate_precision_and_recall_on_dev_fixtures():

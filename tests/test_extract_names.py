@@ -154,3 +154,10 @@ def test_split_name_prefix(text, expected):
 )
 def test_name_from_alt(alt, expected):
     assert name_from_alt(alt) == expected
+
+
+def test_middle_initial_without_dot_is_a_name():
+    from spiders.extract import looks_like_person_name
+
+    assert looks_like_person_name("Prof. Dr. Michael J Sheehan")
+    assert not looks_like_person_name("J Sheehan X")  # an initial only counts in the middle

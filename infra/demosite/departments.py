@@ -185,7 +185,7 @@ def build_german(w: "SiteWriter", faces: list["Face"], extras: list["Face"], rng
         # The first three get German names with umlauts (gender-matched), the photo stays LFW.
         plain = pools["female" if f.gender == "female" else "male"].pop(0) if i < 3 else None
         staff.append(make_staff(f, "german", i, rng, plain=plain))
-    fake, tiny = _extras(extras, "german", rng, len(staff))
+    fake, tiny, optout = _extras(extras, "german", rng, len(staff))
     side = (w.teaser("/german/fileadmin/aktuelles/chelsea.png", "chelsea.png", "Unser Institutskater",
                      "Das inoffizielle Institutsmitglied hat Geburtstag.")
             + w.teaser("/german/fileadmin/aktuelles/page.png", "page.png", "Handschriftenfund",
@@ -209,10 +209,17 @@ def build_german(w: "SiteWriter", faces: list["Face"], extras: list["Face"], rng
     tiny_url = f"/german/fileadmin/personen/{tiny.slug}.jpg"
     w.write(tiny_url, media.tiny_jpeg(tiny.face.file))
     w.bad_input("too_small", tiny_url, tiny.name)
-    for s in (fake, tiny):
+    # A real portrait whose server says X-Robots-Tag: noimageai: never to be collected.
+    optout_url = f"/german/fileadmin/personen/{optout.slug}.jpg"
+    w.photo(optout_url, optout.face)
+    w.decoys.add(optout_url)
+    w.smap.setdefault("headers", {})[optout_url] = {"X-Robots-Tag": "noimageai"}
+    w.bad_input("noai", optout_url, optout.name)
+    for s in (fake, tiny, optout):
         detail(s)
     listing = _interleave(listing, [fake.entry(None, href=f"personen/{fake.slug}.html"),
-                                    tiny.entry(None, href=f"personen/{tiny.slug}.html")])
+                                    tiny.entry(None, href=f"personen/{tiny.slug}.html"),
+                                    optout.entry(None, href=f"personen/{optout.slug}.html")])
     w.absent.extend(LECTURERS)
     w.write("/german/personen.html", german_listing(listing, LECTURERS, sidebar=side),
             content_type=ISO_HTML, encoding="iso-8859-1")

@@ -239,6 +239,7 @@ class DemoServer:
                     "Content-Type": ctype,
                     "ETag": etag,
                     "Last-Modified": email.utils.formatdate(st.st_mtime, usegmt=True),
+                    **next((smap["headers"][k] for k in keys if k in smap.get("headers", {})), {}),
                 }
                 if self._not_modified(req, etag, st.st_mtime):
                     self._send_empty(req, 304, headers)

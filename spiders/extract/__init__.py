@@ -7,6 +7,20 @@ Public API::
     extract_detail(html, url, expected_name=None) -> Person | None
     name_key(display_name) -> str
     looks_like_person_name(text) -> bool
+
+Modules: ``names`` (titles, keys, name test), ``lexicon`` (word lists), ``dom`` (parsing, layout
+chrome, order indexes), ``imageurls`` (srcset/picture/lazy/background URL choice), ``decoys`` (logo,
+icon, placeholder, ... rules), ``images`` (photo candidates), ``textlines`` (rendered lines and name
+candidates), ``generic`` + ``layout`` (pairing photos with names), ``pagination``, ``detail``,
+``selectors`` (per-site overrides), ``page`` (extract_page), ``evaluate`` (offline crawl + scoring;
+``python -m spiders.extract.evaluate FOLDER``).
+
+Reasons counted in ``PageResult.skipped``: photo decoys ``logo``, ``icon``, ``sprite``,
+``layout_chrome`` (header/nav/footer), ``spacer``, ``svg``, ``data_uri``, ``placeholder`` (by name or
+one image for several people), ``tiny`` (< 40 px declared), ``hover``/``hidden`` (second image of an
+entry, closed modal), ``banner``, ``group_photo``, ``building``, ``news`` (news/event teasers, dated
+boxes), ``no_url``; entries: ``no_name``, ``ambiguous`` (two names compete), ``low_confidence`` (an
+isolated pair without supporting evidence).
 """
 
 from .detail import extract_detail

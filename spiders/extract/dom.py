@@ -52,6 +52,9 @@ _NEWS_TOKENS = frozenset(
 )
 
 _NEWS_PARTS = frozenset({"news", "aktuelles", "meldungen", "neuigkeiten", "blog", "presse", "ttnews", "newsticker"})
+_PERSONISH = frozenset({"person", "persons", "people", "staff", "team", "member", "members", "mitarbeiter",
+                        "mitarbeiterin", "profile", "profil", "contact", "kontakt", "employee", "personen", "vcard",
+                        "faculty", "speaker", "author", "autor"})
 _WS_RE = re.compile(r"\s+")
 
 
@@ -175,12 +178,14 @@ class Doc:
         self.end: dict = {}
         self.chrome: dict = {}
         self.news: dict = {}
+        self.hidden: dict = {}  # inside a closed modal dialog or screen-reader-only text
         self.elements: list = []
         self._index()
 
     # ------------------------------------------------------------------ indexing
     def _index(self) -> None:
         order, chrome, news, elements = self.order, self.chrome, self.news, self.elements
+        hidden = self.hidden
         depth: dict = {}
         sect: dict = {}
         for i, el in enumerate(self.root.iter()):
@@ -188,11 +193,12 @@ class Doc:
             elements.append(el)
             parent = el.getparent()
             if parent is None:
-                depth[el], sect[el], chrome[el], news[el] = 0, False, False, False
+                depth[el], sect[el], chrome[el], news[el], hidden[el] = 0, False, False, False, False
                 continue
             if not isinstance(el.tag, str):
                 chrome[el] = chrome[parent]
                 news[el] = news[parent]
+                hidden[el] = hidden[parent]
                 continue
             tag = el.tag.lower()
             d = depth[parent] + 1
@@ -201,6 +207,7 @@ class Doc:
             sect[el] = in_sect or tag in _SECTIONING_CONTENT
             chrome[el] = chrome[parent] or self._is_chrome_root(el, tag, d, in_sect)
             news[el] = news[parent] or self._is_news_root(el)
+            hidden[el] = hidden[parent] or (tag != "img" and _is_hidden_root(el))
         end = self.end
         for el in reversed(elements):
             n = len(el)
@@ -236,15 +243,15 @@ class Doc:
         toks = class_tokens(el)
         if not toks:
             return False
+        parts = {p for t in toks for p in re.split(r"[-_]+", t) if p}
+        if parts & _PERSONISH:
+            return False
         for t in toks:
             if t in _NEWS_TOKENS:
                 return True
-            parts = re.split(r"[-_]+", t)
-            if len(parts) > 1 and any(p in _NEWS_PARTS for p in parts):
-                return True
             if "news" in t and "newsletter" not in t:
                 return True
-        return False
+        return bool(parts & (_NEWS_PARTS | {"teaser", "teasers", "event", "events", "veranstaltung", "termin"}))
 
     # ------------------------------------------------------------------ queries
     def contains(self, container, el) -> bool:
@@ -266,6 +273,15 @@ class Doc:
             if typ in ("", "text/javascript", "application/javascript", "module", "text/ecmascript"):
                 return True
         return False
+
+
+_HIDDEN_TOKENS = frozenset({"modal", "visually-hidden", "sr-only", "screen-reader-text", "element-invisible"})
+
+
+def _is_hidden_root(el) -> bool:
+    """A closed modal dialog or screen-reader-only text (collapsed accordions and tabs are real content)."""
+    cls = el.get("class")
+    return bool(cls) and any(t in _HIDDEN_TOKENS for t in cls.lower().split())
 
 
 def tag_of(el) -> str:

@@ -12,7 +12,9 @@ HTML files may use any encoding declared by their BOM or meta charset.
 
 from __future__ import annotations
 
+import argparse
 import json
+import sys
 from collections import deque
 from collections.abc import Mapping
 from pathlib import Path
@@ -27,7 +29,7 @@ from .model import Person
 from .names import name_key
 from .page import extract_page
 
-__all__ = ["crawl_offline", "score", "load_fixture_site", "normalize_url", "read_html"]
+__all__ = ["crawl_offline", "score", "load_fixture_site", "normalize_url", "read_html", "evaluate_folder"]
 
 MAX_PAGES = 500
 
@@ -126,7 +128,16 @@ def score(found: list[Person], truth: list[tuple[str, str]]) -> dict:
 def read_html(path: Path) -> str:
     """Decode an HTML file by its BOM / meta charset (browser rules: latin-1 means cp1252)."""
     raw = Path(path).read_bytes()
-    _, text = html_to_unicode(None, raw)
+
+    def guess(data: bytes) -> str | None:
+        # no BOM and no declaration: UTF-8 when it decodes, else the web's legacy default
+        try:
+            data.decode("utf-8")
+            return "utf-8"
+        except UnicodeDecodeError:
+            return "cp1252"
+
+    _, text = html_to_unicode(None, raw, auto_detect_fun=guess)
     return text
 
 
@@ -143,3 +154,42 @@ def load_fixture_site(folder: Path) -> tuple[dict[str, str], list[str], list[tup
         start = [next(iter(pages))]
     truth = [(t["name"], urljoin(base, t["photo_url"])) for t in (meta.get("truth") or [])]
     return pages, start, truth
+
+
+def evaluate_folder(root: Path, selectors=None) -> dict:
+    """Score every fixture site below *root* (folders with site.json); per site and in total."""
+    sites = {}
+    tp = fp = fn = 0
+    for site_json in sorted(Path(root).glob("*/site.json")):
+        pages, start, truth = load_fixture_site(site_json.parent)
+        result = score(crawl_offline(pages, start, selectors), truth)
+        sites[site_json.parent.name] = result
+        tp, fp, fn = tp + result["tp"], fp + result["fp"], fn + result["fn"]
+    total = {
+        "precision": tp / (tp + fp) if tp + fp else 1.0,
+        "recall": tp / (tp + fn) if tp + fn else 1.0,
+        "tp": tp, "fp": fp, "fn": fn,
+    }
+    return {"sites": sites, "total": total}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Score the generic extractor on fixture sites (site.json folders).")
+    parser.add_argument("root", type=Path, help="folder holding one sub-folder per site")
+    parser.add_argument("-v", "--verbose", action="store_true", help="list false positives and misses")
+    args = parser.parse_args(argv)
+    report = evaluate_folder(args.root)
+    for name, r in report["sites"].items():
+        print(f"{name:32s} P={r['precision']:.3f} R={r['recall']:.3f} tp={r['tp']} fp={r['fp']} fn={r['fn']}")
+        if args.verbose:
+            for item in r["false_positives"]:
+                print(f"    FP   {item}")
+            for item in r["missed"]:
+                print(f"    MISS {item}")
+    t = report["total"]
+    print(f"{'TOTAL':32s} P={t['precision']:.3f} R={t['recall']:.3f} tp={t['tp']} fp={t['fp']} fn={t['fn']}")
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -16,15 +16,17 @@ from collections import Counter
 from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
-from .dom import Doc, is_page_link, tag_of
+from .dom import Doc, class_tokens, element_text, is_page_link, tag_of
 from .images import ImageCandidate
-from .firstnames import is_known_first_name
+from .layout import sequence_pairs
+from .lexicon import is_known_first_name
 from .names import clean_name_text, name_from_alt, name_key, strip_titles
 from .textlines import NameCand, PageText
 
 __all__ = ["Entry", "find_entries", "decide_name", "detail_link_in"]
 
 _MAX_SCOPE_CLIMB = 3
+_FAR_TEXT = 1200  # characters: a region this large is a page section, not one person's entry
 _PARTICLES = {"von", "van", "der", "den", "de", "zu", "vom", "zur", "di", "da", "del", "la", "le", "du"}
 
 
@@ -38,6 +40,7 @@ class Entry:
     detail_url: str | None = None
     outer: object = None  # the largest ancestor of the photo holding no other photo
     evidence: bool = False  # independent support for the pairing (layout, title, alt, file name, ...)
+    far: bool = False  # the name was only found in a large region around the photo
 
 
 # --------------------------------------------------------------------------- helpers
@@ -88,7 +91,19 @@ def decide_name(cands: list[NameCand], photo: ImageCandidate | None) -> tuple[Na
         fk = _filename_key(photo.url, keys) or _filename_key(photo.url, all_keys)
         if fk:
             return max((c for c in cands if c.key == fk), key=lambda c: c.tier), "ok"
+    # exactly one of the tied candidates carries a title or a known given name
+    strong = {c.key for c in best if _strong_name(c.display, c.key)}
+    if len(strong) == 1:
+        k = strong.pop()
+        return next(c for c in best if c.key == k), "ok"
     return None, "ambiguous"
+
+
+def _strong_name(display: str, key: str) -> bool:
+    if strip_titles(display) != clean_name_text(display).strip(" ,"):
+        return True
+    toks = key.split()
+    return bool(toks) and is_known_first_name(toks[0])
 
 
 def detail_link_in(doc: Doc, text: PageText, container, key: str, photo_el=None, name: NameCand | None = None):
@@ -127,132 +142,6 @@ def _max_container(anchor, slot_count: dict):
     return levels
 
 
-# --------------------------------------------------------------------------- layout pairing
-def _row_col(scope, el):
-    """(row, column index) of *el* below *scope*: row = child of scope, column = index within the row."""
-    path = []
-    e = el
-    while e is not None and e.getparent() is not scope:
-        path.append(e)
-        e = e.getparent()
-    if e is None:
-        return None, -1
-    row = e
-    cell = path[-1] if path else el
-    if cell is row:
-        return row, 0
-    kids = [k for k in row if isinstance(k.tag, str)]
-    try:
-        return row, kids.index(cell)
-    except ValueError:
-        return row, -1
-
-
-def _sequence_pairs(doc: Doc, scope, slots: list[ImageCandidate], names: list[NameCand],
-                    alt_keys: dict | None = None):
-    """Pair photos and names by their order in *scope*; returns [(slot, name)] or [] when unsure."""
-    if not names or not slots:
-        return []
-    top = max(n.tier for n in names)
-    names = [n for n in names if n.tier == top]
-    events = sorted(
-        [(doc.order[s.element], 0, s) for s in slots] + [(n.order, 1, n) for n in names],
-        key=lambda e: (e[0], e[1]),
-    )
-    # collapse a name repeated right after itself (heading + link of the same person)
-    compact = []
-    for ev in events:
-        if compact and ev[1] == 1 and compact[-1][1] == 1 and compact[-1][2].key == ev[2].key:
-            continue
-        compact.append(ev)
-    kids = [k for k in scope if isinstance(k.tag, str)]
-    kid_index = {id(k): i for i, k in enumerate(kids)}
-    pairs = _grid_pairs(scope, compact, kid_index)
-    if not pairs:
-        pairs = _alternating_pairs(scope, compact, kid_index, alt_keys or {})
-    return pairs if len(pairs) >= 2 else []
-
-
-def _grid_pairs(scope, compact, kid_index):
-    """Whole scope is S^k N^k S^k N^k ... (or N first): pair run by run."""
-    runs: list[tuple[int, list]] = []
-    for _, kind, item in compact:
-        if runs and runs[-1][0] == kind:
-            runs[-1][1].append(item)
-        else:
-            runs.append((kind, [item]))
-    if len(runs) < 2 or len(runs) % 2:
-        return []
-    pairs = []
-    for i in range(0, len(runs), 2):
-        a, b = runs[i], runs[i + 1]
-        if a[0] != runs[0][0] or len(a[1]) != len(b[1]):
-            return []
-        s_run, n_run = (a[1], b[1]) if a[0] == 0 else (b[1], a[1])
-        s_pos = [_row_col(scope, s.element) for s in s_run]
-        n_pos = [_row_col(scope, n.owner) for n in n_run]
-        if any(r is None for r, _ in s_pos + n_pos):
-            return []
-        if len(s_run) > 1:
-            # a row of photos above (or below) a row of names, column by column
-            s_rows = {id(r) for r, _ in s_pos}
-            n_rows = {id(r) for r, _ in n_pos}
-            if len(s_rows) != 1 or len(n_rows) != 1 or s_rows == n_rows:
-                return []
-            s_cols = [c for _, c in s_pos]
-            if s_cols != [c for _, c in n_pos] or any(c < 0 for c in s_cols) or s_cols != sorted(set(s_cols)):
-                return []
-            gap = kid_index[next(iter(n_rows))] - kid_index[next(iter(s_rows))]
-            if abs(gap) != 1 or tag_of(s_pos[0][0]) != tag_of(n_pos[0][0]):
-                return []
-        else:
-            if not _close(kid_index, s_pos[0][0], n_pos[0][0], forward=a[0] == 0):
-                return []
-        pairs.extend(zip(s_run, n_run))
-    return pairs
-
-
-def _close(kid_index, row_s, row_n, forward: bool) -> bool:
-    """The name's block follows (forward) or precedes the photo's block within three siblings."""
-    if row_s is row_n:
-        return True
-    gap = kid_index[id(row_n)] - kid_index[id(row_s)]
-    if not forward:
-        gap = -gap
-    return 1 <= gap <= 3
-
-
-def _alternating_pairs(scope, compact, kid_index, alt_keys: dict):
-    """Photos directly followed (or preceded) by exactly one name; the direction most photos agree on."""
-    n = len(compact)
-    fwd, bwd = [], []
-    for i, (_, kind, item) in enumerate(compact):
-        if kind != 0:
-            continue
-        if i + 1 < n and compact[i + 1][1] == 1 and (i + 2 >= n or compact[i + 2][1] == 0):
-            fwd.append((item, compact[i + 1][2]))
-        if i >= 1 and compact[i - 1][1] == 1 and (i < 2 or compact[i - 2][1] == 0):
-            bwd.append((item, compact[i - 1][2]))
-
-    def plausible(pairs, forward):
-        out = []
-        for s, nm in pairs:
-            ak = alt_keys.get(id(s))
-            if ak and ak != nm.key:
-                continue
-            rs, _ = _row_col(scope, s.element)
-            rn, _ = _row_col(scope, nm.owner)
-            if rs is None or rn is None or not _close(kid_index, rs, rn, forward):
-                continue
-            out.append((s, nm))
-        return out
-
-    fwd, bwd = plausible(fwd, True), plausible(bwd, False)
-    if len(fwd) == len(bwd):
-        return []
-    return fwd if len(fwd) > len(bwd) else bwd
-
-
 # --------------------------------------------------------------------------- main
 def find_entries(doc: Doc, text: PageText, cands: list[ImageCandidate], skipped: Counter) -> tuple[list[Entry], list[Entry]]:
     """(photo entries, name-only entries with a detail link) of a page; fills *skipped*."""
@@ -284,8 +173,10 @@ def find_entries(doc: Doc, text: PageText, cands: list[ImageCandidate], skipped:
             chosen, status = decide_name(cs, s)
             if chosen is not None:
                 url = detail_link_in(doc, text, level, chosen.key, s.element, chosen)
-                ev = _evidence(doc, chosen.display, chosen.key, s, chosen)
-                entries.append(Entry(chosen.display, chosen.key, s, level, doc.order[s.element], url, levels[-1], ev))
+                far = len(element_text(level)) > _FAR_TEXT
+                ev = _evidence(doc, chosen.display, chosen.key, s, chosen, strong_only=far)
+                entries.append(Entry(chosen.display, chosen.key, s, level, doc.order[s.element], url, levels[-1], ev,
+                                     far))
                 used_containers.append(level)
             break
         if chosen is not None:
@@ -313,7 +204,7 @@ def find_entries(doc: Doc, text: PageText, cands: list[ImageCandidate], skipped:
         free = [n for n in text.names_in(doc, scope) if not any(doc.contains(c, n.owner) for c in used_containers)]
         alts = {id(s): alt for s, _, alt in items}
         alt_keys = {k: name_key(v) for k, v in alts.items() if v}
-        pairs = _sequence_pairs(doc, scope, [s for s, _, _ in items], free, alt_keys)
+        pairs = sequence_pairs(doc, scope, [s for s, _, _ in items], free, alt_keys)
         if any(alts[id(s)] and name_key(alts[id(s)]) != n.key for s, n in pairs):
             pairs = []  # the layout pairing contradicts the alt texts: trust neither
         for s, n in pairs:
@@ -332,10 +223,33 @@ def find_entries(doc: Doc, text: PageText, cands: list[ImageCandidate], skipped:
             skipped["no_name"] += 1
 
     entries.sort(key=lambda e: e.order)
+    entries = _drop_dated(doc, entries, skipped)
     entries = _drop_unsupported_singletons(entries, skipped)
     entries = _reject_shared_and_bad(entries, skipped)
     name_only = _name_only_entries(doc, text, entries, used_containers)
     return entries, name_only
+
+
+_DATE = re.compile(
+    r"\b\d{1,2}\.\s?\d{1,2}\.\s?(?:19|20)\d{2}\b|\b\d{4}-\d{2}-\d{2}\b|"
+    r"\b\d{1,2}\.\s(?:januar|februar|märz|april|mai|juni|juli|august|september|oktober|november|dezember)\s(?:19|20)\d{2}\b|"
+    r"\b(?:january|february|march|april|may|june|july|august|september|october|november|december)\s\d{1,2},\s(?:19|20)\d{2}\b",
+    re.IGNORECASE,
+)
+
+
+def _drop_dated(doc: Doc, entries: list[Entry], skipped: Counter) -> list[Entry]:
+    """A dated teaser (news, event) is not a staff entry, even without a 'news' class."""
+    out = []
+    for e in entries:
+        box = e.container
+        if box is not None and tag_of(box) not in ("body", "html") and (
+            box.find(".//time") is not None or _DATE.search(element_text(box)[:2000])
+        ):
+            skipped["news"] += 1
+            continue
+        out.append(e)
+    return out
 
 
 def _signature(el) -> tuple[str, str]:
@@ -343,19 +257,35 @@ def _signature(el) -> tuple[str, str]:
     return tag_of(el), cls[0] if cls else ""
 
 
-def _evidence(doc: Doc, display: str, key: str, photo: ImageCandidate, name: NameCand | None) -> bool:
-    """Support for a photo/name pair beyond proximity: a title, a known given name, alt/file name, link."""
-    if strip_titles(display) != clean_name_text(display).strip(" ,"):
-        return True
-    toks = key.split()
-    if toks and is_known_first_name(toks[0]):
-        return True
+_PERSON_HINTS = ("person", "people", "staff", "member", "mitarbeiter", "employee", "profile", "profil", "vcard",
+                 "portrait", "portrat", "team-", "faculty", "kontaktperson", "contact-person", "ansprechp")
+
+
+def _evidence(doc: Doc, display: str, key: str, photo: ImageCandidate, name: NameCand | None,
+              strong_only: bool = False) -> bool:
+    """Support for a photo/name pair beyond proximity: a title, a known given name, alt/file name, link.
+
+    With *strong_only* only what ties this very photo to this very name counts (alt text, file name,
+    the same link around photo and name)."""
+    if not strong_only:
+        if strip_titles(display) != clean_name_text(display).strip(" ,"):
+            return True
+        toks = key.split()
+        if toks and is_known_first_name(toks[0]):
+            return True
     for attr in (photo.alt, photo.title):
         alt = name_from_alt(attr)
         if alt and name_key(alt) == key:
             return True
     if _filename_key(photo.url, {key}):
         return True
+    e = photo.element
+    for _ in range(0 if strong_only else 6):  # a container that calls itself a person/staff/team entry
+        if e is None or tag_of(e) in ("body", "main"):
+            break
+        if any(p in t for t in class_tokens(e) for p in _PERSON_HINTS):
+            return True
+        e = e.getparent()
     if name is not None and name.href:
         e = photo.element
         for _ in range(4):
@@ -376,7 +306,7 @@ def _drop_unsupported_singletons(entries: list[Entry], skipped: Counter) -> list
     out = []
     for e in entries:
         repeated = counts[("o",) + _signature(e.outer)] >= 2 or counts[("c",) + _signature(e.container)] >= 2
-        if repeated or e.evidence:
+        if (repeated and not e.far) or e.evidence:
             out.append(e)
         else:
             skipped["low_confidence"] += 1

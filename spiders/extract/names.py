@@ -9,6 +9,8 @@ import re
 import unicodedata
 from functools import lru_cache
 
+from .lexicon import NON_NAME_WORDS as _NON_NAME_WORDS
+
 __all__ = [
     "normalize_space",
     "strip_titles",
@@ -159,61 +161,6 @@ _PARTICLES = {
     "el", "ben", "af", "av", "op", "het", "'t", "st.", "mac", "dei", "auf", "und",  # 'und' rejected later
 }
 
-_NON_NAME_WORDS = set(
-    """
-mitarbeiter mitarbeiterin mitarbeiterinnen mitarbeitende wissenschaftliche wissenschaftlicher
-wissenschaftlichen akademischer akademische akademischen sekretariat sekretärin sekretär sachbearbeiter
-sachbearbeiterin verwaltung technik techniker technikerin hilfskraft hilfskräfte hiwi hiwis studentische
-studentischer doktorand doktoranden doktorandin doktorandinnen promovierende postdoc postdocs professur
-professuren lehrstuhl lehrstuhls lehrstuhlinhaber lehrstuhlinhaberin leitung leiter leiterin institut
-institute instituts fakultät fachbereich fachgebiet abteilung arbeitsgruppe arbeitsgruppen gruppe team
-teams kontakt kontakte ansprechpartner ansprechpartnerin ansprechpersonen ehemalige ehemaliger alumni gäste
-gast gastwissenschaftler emeriti personal personen person people staff mitglieder members member
-universität university universitat hochschule college school department center centre zentrum lab labs
-labor laboratory group chair faculty office büro raum room telefon tel phone fax e-mail email mail adresse
-address anschrift sprechstunde sprechstunden sprechzeiten sprechzeit hours termine vereinbarung
-startseite home homepage website webseite profil profile details mehr more weiter weiterlesen read zurück
-back next previous impressum datenschutz kontaktformular login logout suche search menü menu navigation
-sitemap english deutsch news aktuelles neuigkeiten veranstaltungen events jobs stellen stellenangebote
-karriere lehre teaching forschung research projekte projects projekt project publikationen publications
-veröffentlichungen vorträge talks studium studies studiengang kurse courses vorlesung lecture lectures
-seminar seminare übung prüfung prüfungen bibliothek library informatik mathematik physik chemie biologie
-maschinenbau germanistik linguistik literatur literaturwissenschaft sprachwissenschaft wirtschaft
-wirtschaftswissenschaften volkswirtschaftslehre betriebswirtschaftslehre economics engineering science
-sciences computer computing systems software data machine learning intelligence artificial informatics
-mechanics mechanik technology technologie management marketing finance finanzen innovation theory theorie
-analysis analyse design robotics robotik networks security sicherheit graphics grafik datenbanken databases
-algorithms algorithmen mathematics statistics statistik and für for of the die das im am zum zur mit with
-our unser unsere unser ihr ihre your welcome willkommen über about uns wir we hier here montag dienstag
-mittwoch donnerstag freitag samstag sonntag monday tuesday wednesday thursday friday saturday sunday
-januar februar märz april mai juni juli august september oktober november dezember january february march
-june july october december professor professorin professoren professors lecturer lecturers assistant
-assistants assistenz associate associates researcher researchers fellow fellows student students phd
-candidate candidates scientist scientists engineer engineers secretary secretaries administrator
-administration head director directors dean manager coordinator emeritus emerita visiting guest guests
-former intern interns postdoctoral senior junior technical leader leaders rat oberrat direktor direktorin
-geschäftsführer geschäftsführerin geschäftsstelle koordinator koordinatorin referent referentin beauftragte
-beauftragter vertretung stellvertreter stellvertreterin stellvertretende dekan dekanin dekanat präsident
-präsidentin prodekan kanzler sprecher sprecherin vorstand vorsitz vorsitzende kommission gremien
-foto photo bild image picture portrait porträt portraits gallery galerie logo icon banner download pdf
-vcard kalender calendar übersicht overview liste list alle all index a-z inhalt content hauptmenü
-anfahrt lageplan campus gebäude building standort standorte location map karte straße strasse str
-platz weg allee ring gasse universitätsstraße tbd n.n. nn vakant vacant offen open neu new aktuell
-current archiv archive print drucken share teilen copyright rights reserved cookie cookies
-services service relations resources affairs program programme programm graduate undergraduate
-doctoral international public digital digitale human social soziale angewandte applied theoretical
-theoretische praktische practical experimental experimentelle allgemeine general deutsche europäische
-european verbund cluster excellence exzellenz sfb graduiertenkolleg kolleg akademie academy philosophie
-ökonomie energie architektur kultur struktur media medien communication optics optik electronics
-elektronik quantum physics chemistry biology history geschichte arts humanities philology philologie
-neueste neuester neuesten beiträge beitrag recent posts post latest aktuelle aktueller letzte quick
-links häufige fragen faq offene unsere willkommen kontaktieren impressions impressionen eindrücke
-downloads termine anmeldung registration sprechzeiten öffnungszeiten opening
-abschlussarbeiten theses thesis dissertation dissertationen bachelor master diplom kolloquium colloquium
-workshop konferenz conference tagung preis award awards förderung funding drittmittel kooperation
-kooperationen partner partners sponsoren netzwerk network career careers apply bewerbung
-""".split()
-)
 
 _NON_NAME_SUFFIXES = (
     "heit", "keit", "schaft", "schaften", "logie", "logy", "ologies", "tät", "täten", "ismus", "tion",
@@ -298,7 +245,9 @@ def looks_like_person_name(text: str) -> bool:
         return False
     n_words = 0
     all_caps = 0
-    for tok, lt in zip(tokens, low):
+    for pos, (tok, lt) in enumerate(zip(tokens, low)):
+        if len(tok) == 1 and tok.isupper() and 0 < pos < len(tokens) - 1:
+            continue  # a middle initial written without its dot: "Michael J Sheehan"
         bare = lt.strip(".")
         if bare in _NON_NAME_WORDS or lt in _NON_NAME_WORDS:
             return False

@@ -56,6 +56,15 @@ def _looks_paged(url: str) -> bool:
     return any(_PAGE_PARAM.match(k.split(":")[0]) and re.fullmatch(r"\d+", v or "") for k, v in parse_qsl(parts.query))
 
 
+def _same_listing(url: str, page_url: str) -> bool:
+    """Same host and the same directory (or a sub-path of it): /team/ -> /team/seite-2/, ?page=2."""
+    a, b = urlsplit(url), urlsplit(page_url)
+    if a.netloc.lower() != b.netloc.lower():
+        return False
+    base = b.path if b.path.endswith("/") else b.path.rsplit("/", 1)[0] + "/"
+    return a.path.startswith(base) or a.path == b.path
+
+
 def find_next_pages(doc: Doc) -> list[str]:
     """Absolute pagination URLs (deduplicated, never the page itself)."""
     here = strip_fragment(doc.url)
@@ -92,9 +101,14 @@ def find_next_pages(doc: Doc) -> list[str]:
         cls = " ".join(class_tokens(a) + (class_tokens(a.getparent()) if a.getparent() is not None else []))
         label = (a.get("aria-label") or a.get("title") or "").lower()
         if low in _NEXT_TEXTS or core in _NEXT_TEXTS or (core == "" and low and set(low) <= set("»›>→")):
-            if core not in ("vor",) or _in_pager(a):
-                add(href)
+            # a bare "weiter"/"»" also ends news teasers: only next to pagination or within this listing
+            url = doc.resolve(href) or ""
+            if doc.news.get(a) and not _in_pager(a):
                 continue
+            if _in_pager(a) or _looks_paged(url) or _NEXT_CLASS_RE.search(cls) or _same_listing(url, doc.url):
+                if core not in ("vor",) or _in_pager(a):
+                    add(href)
+                    continue
         if _NEXT_CLASS_RE.search(cls) and (_in_pager(a) or _looks_paged(doc.resolve(href) or "")):
             add(href)
             continue

@@ -119,9 +119,13 @@ def _url_from_attr(value: str) -> str | None:
 
 
 def _photo_from_element(doc: Doc, el, by_el: dict) -> ImageCandidate | None:
-    for probe in (el, el.getparent()):
-        if probe is not None and probe in by_el:
+    probe = el
+    for _ in range(4):  # the element itself, or its <picture> (an <img> may sit inside a <source>)
+        if probe is None:
+            break
+        if probe in by_el:
             return by_el[probe]
+        probe = probe.getparent()
     inner = [c for el2, c in by_el.items() if doc.contains(el, el2)]
     if inner:
         inner.sort(key=lambda c: (c.reason is not None, doc.order[c.element]))

@@ -36,8 +36,8 @@ _NAME_CLASS = re.compile(
 )
 _NOT_NAME_CLASS = re.compile(r"job|position|role|funktion|function|sub|page|site|section|news|org|"
                              r"department|institut|photo|image|img|bild|foto|file|mail|phone|room")
-_HIDDEN_CLASS = frozenset({"sr-only", "visually-hidden", "screen-reader-text", "hidden", "d-none", "hide",
-                           "invisible", "element-invisible", "visuallyhidden", "a11y-hidden", "show-for-sr"})
+_HIDDEN_CLASS = frozenset({"sr-only", "visually-hidden", "screen-reader-text", "element-invisible", "visuallyhidden",
+                           "a11y-hidden", "show-for-sr", "modal"})
 _MORE_SET = frozenset(
     t.strip()
     for t in """mehr|more|details|detail|profil|profile|info|infos|homepage|webseite|website|vita|cv|
@@ -100,10 +100,10 @@ def names_in_text(text: str) -> list[str]:
 
 
 def _is_hidden(el) -> bool:
-    if el.get("hidden") is not None or (el.get("aria-hidden") or "").lower() == "true" and tag_of(el) != "img":
-        return True
-    style = (el.get("style") or "").replace(" ", "").lower()
-    if "display:none" in style or "visibility:hidden" in style:
+    """Text meant for screen readers only, or a closed modal dialog (it repeats the visible entry).
+
+    Collapsed accordions and inactive tabs (display:none, hidden) are real content and stay."""
+    if (el.get("aria-hidden") or "").lower() == "true":
         return True
     cls = (el.get("class") or "").lower().split()
     return any(c in _HIDDEN_CLASS for c in cls)
@@ -172,41 +172,14 @@ def _is_more_piece(text: str, el) -> bool:
     return tag_of(el) == "a" and normalize_space(text).lower().strip(" .»›→>:…") in _MORE_SET
 
 
-def _leads_its_line(el, text: str) -> bool:
-    """The inline element's text starts the line it is on ("<a>Name</a> – Institute"), no label before it."""
-    block = el.getparent()
-    while block is not None and tag_of(block) not in BLOCK_TAGS:
-        block = block.getparent()
-    if block is None:
-        return False
-    before: list[str] = []
-    for node in block.iter():
-        if node is el:
-            break
-        if tag_of(node) == "br":
-            before.clear()
-        elif node.text and isinstance(node.tag, str) and tag_of(node) not in SKIP_TAGS:
-            before.append(node.text)
-        if node is not block and node.tail and not _is_ancestor(node, el):
-            before.append(node.tail)
-    return not normalize_space(" ".join(before))
-
-
-def _is_ancestor(node, el) -> bool:
-    e = el.getparent()
-    while e is not None:
-        if e is node:
-            return True
-        e = e.getparent()
-    return False
-
-
 def build_page_text(doc: Doc) -> PageText:
     names: list[NameCand] = []
     multi: list[tuple[int, object]] = []
     more: list[MoreLink] = []
     pieces: list[tuple[str, object]] = []
     pending_title: list[str] = []  # "Prof. Dr." on its own line, glued to the next line
+    leading: set = set()
+    visible: set = set()
     prev_line = [""]  # the previous line's text (a label like "Sekretariat:" demotes the next name)
     order = doc.order
 
@@ -214,6 +187,10 @@ def build_page_text(doc: Doc) -> PageText:
         if not pieces:
             return
         kept = [(t, e) for t, e in pieces if not _is_more_piece(t, e)] or pieces[:]
+        e = kept[0][1]
+        while e is not None and tag_of(e) not in BLOCK_TAGS:
+            leading.add(e)  # inline elements whose text starts this line
+            e = e.getparent()
         text = normalize_space(" ".join(t for t, _ in kept))
         els = [e for _, e in kept]
         pieces.clear()
@@ -241,7 +218,7 @@ def build_page_text(doc: Doc) -> PageText:
             tier = 0  # "Sekretariat:" / "Vertretung:" on the line before: somebody else's contact
         cleaned = clean_name_text(text)
         if looks_like_person_name(cleaned):
-            if re.match(r"(?i)^(?:prof|dr|pd|jun|apl|priv|univ|dipl)\b", cleaned):
+            if re.match(r"(?i)^(?:prof\b|dr\b|pd\b|jun\.|apl\b|priv\b|univ\b|dipl\b)", cleaned):
                 tier = max(tier, 2)
             names.append(NameCand(cleaned, name_key(cleaned), tier, owner, order[owner], href))
             return
@@ -257,6 +234,7 @@ def build_page_text(doc: Doc) -> PageText:
         tag = tag_of(el)
         if tag in SKIP_TAGS or _is_hidden(el):
             return
+        visible.add(el)
         block = tag in BLOCK_TAGS
         if block or tag == "br":
             flush()
@@ -282,7 +260,7 @@ def build_page_text(doc: Doc) -> PageText:
     # names inside longer lines (inline elements), e.g. "<a class=card><span>Name</span> Role</a>"
     seen = {(id(n.owner), n.key) for n in names}
     for el in body.iter(*_INLINE_NAME_TAGS):
-        if doc.chrome.get(el) or len(el) > 6:
+        if doc.chrome.get(el) or len(el) > 6 or el not in visible:
             continue
         raw_text = element_text(el)
         if tag_of(el) == "a" and el.get("href"):
@@ -303,7 +281,7 @@ def build_page_text(doc: Doc) -> PageText:
         if tag_of(el) == "a":
             url = doc.resolve(el.get("href"))
             href = url if is_page_link(url, doc.url) else None
-        tier = 3 if _name_class(el) else 1 if _leads_its_line(el, text) else 0
+        tier = 3 if _name_class(el) else 1 if el in leading else 0
         names.append(NameCand(text, key, tier, el, order[el], href))
 
     names.sort(key=lambda n: n.order)

@@ -1,0 +1,212 @@
+"""Decoy rules for photo candidates: logos, icons, sprites, spacers, placeholders, banners, group and
+building photos, layout chrome, news context, tiny or hidden images."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import unquote, urlsplit
+
+from .dom import Doc, class_tokens, tag_of
+from .imageurls import SPACER_TOKENS, basename_tokens, dim
+from .names import normalize_space
+
+__all__ = ["classify_url", "context_reasons", "declared_tiny", "is_secondary", "PRIORITY", "BANNER_TOKENS"]
+
+_PLACEHOLDER_SUBSTR = ("placeholder", "platzhalter", "nophoto", "noimage", "nopicture", "nopic", "noavatar",
+                       "keinbild", "keinfoto", "ohnebild", "ohnefoto", "defaultavatar", "avatardefault",
+                       "defaultuser", "userdefault", "defaultprofile", "profiledefault", "defaultperson",
+                       "silhouette", "dummy", "blankprofile", "anonymous", "anonym", "mysteryman",
+                       "unknownuser", "unknownperson", "genericavatar", "emptyavatar", "fallback")
+
+_PLACEHOLDER_TOKENS = frozenset("default unknown unbekannt nobody missing noimg avatar_placeholder".split())
+
+_LOGO_TOKENS = frozenset("logo logos wappen signet emblem wordmark wortmarke bildmarke".split())
+
+_ICON_TOKENS = frozenset(
+    """icon icons ico favicon email e-mail mail envelope phone telefon tel fax vcard vcf social twitter
+    x-twitter facebook fb linkedin xing instagram youtube mastodon bluesky orcid researchgate github gitlab
+    googlescholar rss arrow arrows pfeil chevron caret bullet pdf print drucken external extern
+    download search lupe burger hamburger flagge flags language emoji smiley checkmark share
+    whatsapp telegram globe marker kalender""".split()
+)
+
+_SPRITE_TOKENS = frozenset({"sprite", "sprites", "spritesheet"})
+
+BANNER_TOKENS = frozenset(
+    "banner banners header headerbild headerimage hero slider slide slideshow keyvisual key-visual "
+    "stage buehne bühne teaser teaserbild cover panorama titelbild kopfbild visual bg background "
+    "backgrounds pattern texture divider separator trenner".split()
+)
+
+_GROUP_SUBSTR = ("groupphoto", "groupfoto", "grouppicture", "gruppenfoto", "gruppenbild", "teamfoto",
+                 "teamphoto", "teambild", "teampicture", "teamimage", "allemitarbeiter", "teamgroup",
+                 "lehrstuhlteam", "institutsfoto", "mannschaft", "betriebsausflug", "weihnachtsfeier")
+
+_GROUP_TOKENS = frozenset({"group", "gruppe", "groups", "team", "gruppenfoto", "crew"})
+
+_GROUP_FILLER = frozenset("team group gruppe groups crew photo foto bild picture pic image img all alle lab labor "
+                          "lehrstuhl institut institute mitarbeiter staff members people web large small big "
+                          "full hires thumb our unser das the of".split())
+
+_BUILDING_SUBSTR = ("gebaeude", "gebäude", "building", "campus", "aussenansicht", "außenansicht",
+                    "exterior", "fassade", "facade", "lageplan", "anfahrt", "hoersaal", "hörsaal",
+                    "luftbild", "aerial", "institutsgebaeude", "bibliothek", "library", "mensa", "lecturehall")
+
+_BUILDING_TOKENS = frozenset({"map", "karte", "labor", "lab", "room", "raum", "skyline", "city"})
+
+_LANG_CODES = frozenset({"de", "en", "fr", "es", "it", "nl", "gb", "us", "uk", "deutsch", "english"})
+
+_DIR_ICON = frozenset({"icons", "icon", "flags", "social", "emoji", "emojis", "pictograms", "piktogramme"})
+
+_DIR_LOGO = frozenset({"logos", "logo"})
+
+_THEME_PATH = re.compile(
+    r"/(?:wp-content/themes|sites/all/themes|themes|typo3conf/ext|_assets|\+\+theme\+\+|\+\+resource\+\+|"
+    r"static/(?:img|images)|assets/(?:img|images)/(?:layout|design|icons|ui))/",
+    re.IGNORECASE,
+)
+
+_ALT_GROUP = re.compile(
+    r"gruppenfoto|gruppenbild|group\s*(?:photo|picture|shot)|team\s*(?:photo|foto|picture|bild)|teamfoto|"
+    r"\bdas team\b|\bour team\b|\bunser team\b|v\.\s?l\.\s?n\.\s?r|von links|from left|\bl\.\s?to\s?r\b",
+    re.IGNORECASE,
+)
+
+_ALT_BUILDING = re.compile(r"gebäude|gebaeude|\bbuilding\b|\bcampus\b|außenansicht|hörsaal|lageplan", re.IGNORECASE)
+
+_ALT_ICON = frozenset("e-mail email mail telefon phone tel fax vcard v-card twitter linkedin xing facebook "
+                      "instagram youtube orcid researchgate github rss pdf icon print drucken home search "
+                      "suche kontakt contact homepage website www".split())
+
+_ALT_PLACEHOLDER = re.compile(r"kein (?:bild|foto)|no (?:photo|image|picture)|platzhalter|placeholder|"
+                              r"kein profilbild|default avatar", re.IGNORECASE)
+
+_SOCIAL_HOSTS = ("twitter.com", "x.com", "facebook.com", "linkedin.com", "xing.com", "instagram.com",
+                 "youtube.com", "orcid.org", "researchgate.net", "github.com", "scholar.google", "mastodon",
+                 "bsky.app", "gitlab.com", "dblp.org", "scopus.com", "webofscience")
+
+_DIM_IN_NAME = re.compile(r"(?:^|[_\-.])(\d{1,3})x(\d{1,3})(?:$|[_\-.])")
+
+PRIORITY = ("data_uri", "logo", "icon", "sprite", "layout_chrome", "spacer", "svg", "placeholder", "tiny",
+             "hover", "hidden", "banner", "group_photo", "building", "news", "no_url")
+
+_SECONDARY_CLASS = re.compile(r"(?:^|[-_\s])(?:hover|flip|back|secondary|alternate|on-hover|img-hover|"
+                              r"d-none|hidden|invisible)(?:$|[-_\s])")
+
+
+def _dir_tokens(url: str) -> list[str]:
+    try:
+        path = unquote(urlsplit(url).path).lower()
+    except ValueError:
+        return []
+    return [p for p in path.split("/")[:-1] if p]
+
+
+def classify_url(url: str | None) -> str | None:
+    """Reason from the URL alone (logo, icon, sprite, spacer, placeholder, svg, data_uri, tiny, ...)."""
+    if not url:
+        return "no_url"
+    low = url.lower()
+    if low.startswith("data:"):
+        return "data_uri"
+    toks, joined = basename_tokens(url)
+    tokset = set(toks)
+    dirs = _dir_tokens(url)
+    if tokset & _LOGO_TOKENS or any(t.startswith("logo") and len(t) <= 7 or t.endswith("logo") for t in toks):
+        return "logo"
+    if any(d in _DIR_LOGO for d in dirs):
+        return "logo"
+    if tokset & _ICON_TOKENS or any(t.startswith("icon") or t.startswith("ico") and len(t) <= 5 for t in toks):
+        return "icon"
+    if toks and all(t in _LANG_CODES for t in toks):
+        return "icon"  # language flags
+    if any(d in _DIR_ICON for d in dirs):
+        return "icon"
+    if tokset & _SPRITE_TOKENS or "sprite" in joined:
+        return "sprite"
+    if toks and all(t in SPACER_TOKENS or t.isdigit() for t in toks) and re.search(r"\.(?:gif|png)$", low.split("?")[0]):
+        return "spacer"
+    if low.split("?")[0].split("#")[0].endswith(".svg") or ".svg?" in low:
+        return "svg"
+    if any(s in joined for s in _PLACEHOLDER_SUBSTR) or tokset & _PLACEHOLDER_TOKENS:
+        return "placeholder"
+    m = _DIM_IN_NAME.search("_".join(toks))
+    if m and (int(m.group(1)) < 40 or int(m.group(2)) < 40):
+        return "tiny"
+    if tokset & BANNER_TOKENS:
+        return "banner"
+    words = [t for t in toks if not t.isdigit()]
+    if any(s in joined for s in _GROUP_SUBSTR) or (tokset & _GROUP_TOKENS and all(t in _GROUP_FILLER for t in words)):
+        return "group_photo"
+    if any(s in joined for s in _BUILDING_SUBSTR) or tokset & _BUILDING_TOKENS:
+        return "building"
+    if _THEME_PATH.search(urlsplit(url).path if "://" in url else url):
+        return "placeholder"  # a design asset of the site's theme used where a portrait would be
+    return None
+
+
+def declared_tiny(el) -> bool:
+    for attr in ("width", "height"):
+        d = dim(el.get(attr))
+        if d is not None and d < 40:
+            return True
+    style = (el.get("style") or "").lower()
+    if style:
+        for prop in ("width", "height"):
+            m = re.search(r"(?:^|[;\s])" + prop + r"\s*:\s*(\d+)px", style)
+            if m and int(m.group(1)) < 40:
+                return True
+    return False
+
+
+def is_secondary(el) -> bool:
+    """A second image of the same entry shown on hover / hidden (not a separate person)."""
+    style = (el.get("style") or "").replace(" ", "").lower()
+    if "display:none" in style or el.get("hidden") is not None:
+        return True
+    return bool(_SECONDARY_CLASS.search((el.get("class") or "").lower()))
+
+
+def context_reasons(doc: Doc, el, alt: str, title: str) -> set[str]:
+    """Reasons from the element and its surroundings (chrome, logo/icon containers, mail links, alt)."""
+    reasons: set[str] = set()
+    if doc.chrome.get(el):
+        reasons.add("layout_chrome")
+    if doc.news.get(el):
+        reasons.add("news")
+    own = list(class_tokens(el))
+    anc = el.getparent()
+    hops = 0
+    link_href = None
+    while anc is not None and hops < 3:
+        if tag_of(anc) == "a" and link_href is None:
+            link_href = (anc.get("href") or "").strip().lower()
+        own.extend(class_tokens(anc))
+        anc = anc.getparent()
+        hops += 1
+    flat = " ".join(own)
+    if re.search(r"(?:^|[\s_-])(?:logo|logos|brand|wappen|partner|partners|sponsor|sponsors|sponsoren|"
+                 r"kooperationspartner|foerderer|förderer|funding|funders|clients|kunden)(?:$|[\s_-])", flat):
+        reasons.add("logo")
+    if link_href:
+        if link_href.startswith(("mailto:", "tel:", "fax:", "callto:")) or link_href.endswith(".vcf"):
+            reasons.add("icon")
+        elif any(h in link_href for h in _SOCIAL_HOSTS):
+            reasons.add("icon")
+    if re.search(r"(?:^|\s)(?:icon|icons|fa|social|social-links|share|sprite)(?:$|\s|-)", " ".join(class_tokens(el))):
+        reasons.add("icon")
+    low_alt = normalize_space(alt).lower()
+    if low_alt:
+        if re.search(r"\blogo\b|\bwappen\b", low_alt):
+            reasons.add("logo")
+        if low_alt.strip(" :.") in _ALT_ICON:
+            reasons.add("icon")
+        if _ALT_PLACEHOLDER.search(low_alt):
+            reasons.add("placeholder")
+        if _ALT_GROUP.search(low_alt):
+            reasons.add("group_photo")
+        if _ALT_BUILDING.search(low_alt):
+            reasons.add("building")
+    if title and _ALT_GROUP.search(title):
+        reasons.add("group_photo")
+    return reasons
