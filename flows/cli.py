@@ -33,7 +33,7 @@ def _console():
 
 # -- crawl ---------------------------------------------------------------------------------
 def cmd_crawl(args) -> int:
-    from flows.summaries import crawl_table
+    from flows.summaries import crawl_table, table_console
     from infra.index import rebuild_merged_index
     from infra.services import storage_settings
     from infra.store import ObjectStore
@@ -43,6 +43,8 @@ def cmd_crawl(args) -> int:
     settings = _settings(args)
     departments = select_departments(settings.departments_file, args.only)
     console = _console()
+    if args.dry_run:
+        return _dry_run(departments, settings, args.parallel, console)
     with storage_settings(settings) as resolved:
         store = ObjectStore.from_settings(resolved)
         store.ensure_bucket()
@@ -52,7 +54,7 @@ def cmd_crawl(args) -> int:
                 console.log(f"{result.slug}: {result.summary()['finish']} (exit {result.returncode})")
             results = crawl_departments(departments, resolved, parallel=args.parallel, on_done=done)
         merged, problems = rebuild_merged_index(store)
-    console.print(crawl_table([r.summary() for r in results]))
+    table_console().print(crawl_table([r.summary() for r in results]))
     for problem in problems:
         console.print(f"[yellow]index: {problem}")
     console.print(f"raw/index.csv: {len(merged)} photos")
@@ -60,6 +62,25 @@ def cmd_crawl(args) -> int:
     for r in failed:
         console.print(f"[red]{r.slug} failed (exit {r.returncode}); end of its log:[/red]\n{r.log_tail[-1500:]}")
     return 1 if failed else 0
+
+
+def _dry_run(departments, settings, parallel: int, console) -> int:
+    """Show who a crawl would collect, without downloading photos or touching the store."""
+    from rich.table import Table
+
+    from flows.summaries import table_console
+
+    from spiders.runner import crawl_departments
+
+    results = crawl_departments(departments, settings, parallel=parallel, dry_run=True)
+    for result in results:
+        table = Table("name", "photo", "page", title=f"{result.slug}: {len(result.people)} people (dry run)")
+        for person in result.people:
+            table.add_row(person["name"], person["photo_url"], person["page_url"])
+        table_console().print(table)
+        if not result.ok:
+            console.print(f"[red]{result.slug} failed (exit {result.returncode}):[/red]\n{result.log_tail[-1500:]}")
+    return 0 if all(r.ok for r in results) else 1
 
 
 # -- index / store ---------------------------------------------------------------------------
@@ -118,6 +139,7 @@ def cmd_store_get(args) -> int:
 def cmd_departments_list(args) -> int:
     from rich.table import Table
 
+    from flows.summaries import table_console
     from spiders.registry import load_registry
 
     table = Table()
@@ -126,9 +148,7 @@ def cmd_departments_list(args) -> int:
     for d in load_registry(_settings(args).departments_file):
         table.add_row(d.slug, d.category, d.university, d.department, d.render_js,
                       "yes" if d.verifiable_offline else "no")
-    from rich.console import Console
-
-    Console().print(table)
+    table_console().print(table)
     return 0
 
 
@@ -161,6 +181,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--departments", metavar="FILE", help="registry file replacing the built-in one")
     p.add_argument("--only", nargs="+", metavar="SLUG", help="crawl only these departments")
     p.add_argument("--parallel", type=int, default=4, help="departments crawled at once (default 4)")
+    p.add_argument("--dry-run", action="store_true",
+                   help="list the people that would be collected; download and store nothing")
     p.set_defaults(func=cmd_crawl)
 
     index = sub.add_parser("index", help="the merged photo index").add_subparsers(dest="action", required=True)

@@ -42,9 +42,9 @@ def run_demo(*, people_per_department: int, port: int, data_dir: Path, serve_onl
             with console.status("crawling the demo university"):
                 results = crawl_departments(departments, resolved, parallel=len(departments))
             merged, _ = rebuild_merged_index(store)
-    from flows.summaries import crawl_table
+    from flows.summaries import crawl_table, table_console
 
-    console.print(crawl_table([r.summary() for r in results]))
+    table_console().print(crawl_table([r.summary() for r in results]))
     found = set(merged.loc[merged["status"] == "present", "sha256"])
     expected = {p.sha256 for p in truth.people}
     console.print(f"stored {len(found & expected)} of {len(expected)} ground-truth photos, "

@@ -1,6 +1,8 @@
 """Crawl summaries as a terminal table (rich) and as rows for a Prefect table artifact."""
 from __future__ import annotations
 
+import sys
+
 COLUMNS = ("department", "pages", "people", "new", "unchanged", "failed", "vanished", "finish")
 
 
@@ -24,3 +26,10 @@ def crawl_table(summaries: list[dict]):
     for row in summary_rows(summaries):
         table.add_row(*(str(row[c]) for c in COLUMNS), row["skipped"])
     return table
+
+
+def table_console():
+    """Standard output; tables keep their columns when piped (no terminal width to go by)."""
+    from rich.console import Console
+
+    return Console() if sys.stdout.isatty() else Console(width=200)

@@ -38,6 +38,11 @@ class CrawlResult:
         return self.returncode == 0 and bool(self.report) and not self.stats.get("index/write_failed")
 
     @property
+    def people(self) -> list[dict]:
+        """Dry run: the people (name, photo_url, page_url) a crawl would collect."""
+        return self.report.get("people", [])
+
+    @property
     def stats(self) -> dict:
         return self.report.get("stats", {})
 
@@ -52,13 +57,13 @@ class CrawlResult:
         }
 
 
-def crawl_command(slug: str, report_file: Path, log_level: str = "INFO") -> list[str]:
+def crawl_command(slug: str, report_file: Path, log_level: str = "INFO", dry_run: bool = False) -> list[str]:
     return [sys.executable, "-m", "scrapy", "crawl", slug, "-s", f"CRAWL_REPORT_FILE={report_file}",
-            "-s", f"LOG_LEVEL={log_level}"]
+            "-s", f"LOG_LEVEL={log_level}", "-s", f"DRY_RUN={int(dry_run)}"]
 
 
 def run_crawl(slug: str, settings: Settings, *, timeout: float | None = None, log_file: Path | None = None,
-              extra_env: dict[str, str] | None = None) -> CrawlResult:
+              extra_env: dict[str, str] | None = None, dry_run: bool = False) -> CrawlResult:
     """Crawl one department; `settings` must name a concrete S3 endpoint (see infra.services)."""
     env = {**os.environ, **settings_env(settings), **(extra_env or {})}
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PROJECT_ROOT), env.get("PYTHONPATH")]))
@@ -67,7 +72,7 @@ def run_crawl(slug: str, settings: Settings, *, timeout: float | None = None, lo
         log_path = log_file or Path(tmp) / "crawl.log"
         with open(log_path, "wb") as log:
             try:
-                proc = subprocess.run(crawl_command(slug, report_file), cwd=PROJECT_ROOT, env=env,
+                proc = subprocess.run(crawl_command(slug, report_file, dry_run=dry_run), cwd=PROJECT_ROOT, env=env,
                                       stdout=log, stderr=subprocess.STDOUT, timeout=timeout)
                 code = proc.returncode
             except subprocess.TimeoutExpired:
@@ -78,10 +83,10 @@ def run_crawl(slug: str, settings: Settings, *, timeout: float | None = None, lo
 
 
 def crawl_departments(departments: list[Department], settings: Settings, *, parallel: int = 4,
-                      on_done: Callable[[CrawlResult], None] | None = None) -> list[CrawlResult]:
+                      on_done: Callable[[CrawlResult], None] | None = None, dry_run: bool = False) -> list[CrawlResult]:
     """Crawl each department in its own subprocess, `parallel` at a time (different sites)."""
     def one(dept: Department) -> CrawlResult:
-        result = run_crawl(dept.slug, settings)
+        result = run_crawl(dept.slug, settings, dry_run=dry_run)
         if on_done:
             on_done(result)
         return result

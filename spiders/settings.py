@@ -54,6 +54,7 @@ IMAGE_MAX_PIXELS = _project.max_image_pixels
 IMAGE_MIN_SIDE = _project.min_image_side
 PAGE_MAX_BYTES = _project.max_page_bytes
 INDEX_CHECKPOINT_ITEMS = 200
+DRY_RUN = False  # True: find people and report them, download and store no photo
 REJECTED_RECHECK_DAYS = _project.recheck_rejected_days
 DEPARTMENTS_FILE = str(_project.departments_file) if _project.departments_file else None
 

@@ -41,6 +41,7 @@ class StaffSpider(scrapy.Spider):
         self.rejected = RejectedPhotos()  # photo URLs rejected by earlier crawls
         self.photo_claims: dict[str, set[str]] = defaultdict(set)  # image_url -> people (name keys)
         self.skipped_examples: list[dict] = []
+        self.found_people: list[dict] = []  # dry run: who would be collected
 
     # -- bookkeeping ---------------------------------------------------------------------
     def skip(self, reason: str, url: str, name: str | None = None, image: bool = False) -> None:
@@ -87,6 +88,9 @@ class StaffSpider(scrapy.Spider):
         if not first:
             return
         self.crawler.stats.inc_value("people/found")
+        if self.settings.getbool("DRY_RUN"):
+            self.found_people.append({"name": name, "photo_url": photo_url, "page_url": page_url})
+            return
         meta = {"download_maxsize": self.settings.getint("IMAGE_MAX_BYTES"), "handle_httpstatus_list": [304],
                 "person": name, "page_url": page_url}
         # Conditional request for anything seen before, stored or rejected.

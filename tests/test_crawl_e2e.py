@@ -123,3 +123,14 @@ def _other_face(truth):
         if str(path) not in used and path.name not in {u.rsplit("/", 1)[-1] for u in used}:
             return path
     raise AssertionError("no unused face")
+
+
+def test_dry_run_lists_people_and_stores_nothing(cli, demo, settings, store):
+    cs = demo["truth"].department("cs")
+    out = cli("crawl", "--departments", str(demo["registry"]), "--only", cs.slug, "--dry-run").stdout
+    for person in cs.people:
+        assert person.name in out
+    # Candidates before any download check: the ground truth plus the photos that only the
+    # download would reject (404, decompression bomb, redirect loop).
+    assert f"{cs.slug}: {len(cs.people) + 3} people (dry run)" in out
+    assert list(store.list("")) == []  # the test's own bucket stays empty

@@ -13,6 +13,8 @@ from datetime import datetime, timezone
 
 from scrapy import signals
 from scrapy.exceptions import DropItem
+from scrapy.utils.defer import maybe_deferred_to_future
+from twisted.internet.threads import deferToThread
 
 from infra.index import read_shard, rebuild_merged_index, shard_slugs, write_shard
 from infra.services import storage_settings
@@ -41,7 +43,8 @@ class ObjectStorePipeline:
         self.store: ObjectStore | None = None
         self.previous = None
         crawler.signals.connect(self._closed, signal=signals.spider_closed)
-        self.finish_reason = None
+        # Dry run: find people, store nothing (the report alone says what would be collected).
+        self.dry_run = crawler.settings.getbool("DRY_RUN")
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -52,6 +55,8 @@ class ObjectStorePipeline:
         return self.crawler.spider
 
     def open_spider(self) -> None:
+        if self.dry_run:
+            return
         settings = self._services.enter_context(storage_settings(load_settings()))
         self.store = ObjectStore.from_settings(settings)
         self.store.ensure_bucket()
@@ -64,7 +69,14 @@ class ObjectStorePipeline:
         }
 
     # -- items -------------------------------------------------------------------------
-    def process_item(self, item: PhotoItem):
+    def _put_image(self, key: str, item: PhotoItem) -> bool:
+        """Store the photo unless its content address exists already; True if uploaded."""
+        if self.store.exists(key):
+            return False
+        self.store.put_bytes(key, item.body, item.content_type, metadata={"source-url": item.image_url[:1024]})
+        return True
+
+    async def process_item(self, item: PhotoItem):
         stats = self.crawler.stats
         if item.not_modified:
             known = self.spider.known_images.get(item.image_url)
@@ -75,9 +87,8 @@ class ObjectStorePipeline:
         else:
             key = keys.raw_image(item.image_id, item.extension)
             try:
-                if not self.store.exists(key):
-                    self.store.put_bytes(key, item.body, item.content_type,
-                                         metadata={"source-url": item.image_url[:1024]})
+                # Off the reactor thread: downloads go on while photos are uploaded.
+                if await maybe_deferred_to_future(deferToThread(self._put_image, key, item)):
                     self.uploaded.add(item.image_id)
             except StoreError as exc:
                 stats.inc_value("images/store_failed")
@@ -116,6 +127,8 @@ class ObjectStorePipeline:
 
     def _finish(self, reason: str) -> None:
         if self.store is None:
+            if self.dry_run:
+                self._write_report(reason)
             return
         stats = self.crawler.stats
         page_errors = sum(v for k, v in stats.get_stats().items()
@@ -162,11 +175,16 @@ class ObjectStorePipeline:
         report = {
             "slug": self.spider.name, "started": self.started, "finished": utc_now(),
             "finish_reason": reason, "stats": stats, "skipped": self.spider.skipped_examples,
+            "dry_run": self.dry_run,
         }
+        if self.dry_run:
+            report["people"] = self.spider.found_people
         data = json.dumps(report, indent=1, sort_keys=True).encode()
         path = self.crawler.settings.get("CRAWL_REPORT_FILE")
         if path:
             with open(path, "wb") as fh:
                 fh.write(data)
+        if self.store is None:
+            return
         with contextlib.suppress(StoreError):
             self.store.put_bytes(keys.crawl_report(self.spider.name), data, "application/json")
