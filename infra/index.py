@@ -90,6 +90,15 @@ def shard_slugs(store: ObjectStore) -> list[str]:
     return [o.key[len(prefix):-4] for o in store.list(prefix) if o.key.endswith(".csv")]
 
 
+def _leave_out(frame: pd.DataFrame, column: str, what: str, problems: list[str]) -> pd.DataFrame:
+    """Drop photos whose rows disagree on `column`, and say so in `problems`."""
+    counts = frame.groupby("id")[column].nunique()
+    bad = set(counts[counts > 1].index)
+    if bad:
+        problems.append(f"{len(bad)} photo(s) {what} and were left out: {sorted(bad)[:5]}")
+    return frame[~frame["id"].isin(bad)]
+
+
 def merge_frames(shards: Iterable[pd.DataFrame]) -> tuple[pd.DataFrame, list[str]]:
     """Merge shards into one index with unique ids.
 
@@ -101,20 +110,10 @@ def merge_frames(shards: Iterable[pd.DataFrame]) -> tuple[pd.DataFrame, list[str
     if not frames:
         return empty_index(), []
     merged = pd.concat(frames, ignore_index=True)
-    problems = []
-    categories = merged.groupby("id")["category"].nunique()
-    ambiguous = set(categories[categories > 1].index)
-    if ambiguous:
-        problems.append(f"{len(ambiguous)} photo(s) appear under different categories and were left out: "
-                        f"{sorted(ambiguous)[:5]}")
-        merged = merged[~merged["id"].isin(ambiguous)]
+    problems: list[str] = []
+    merged = _leave_out(merged, "category", "appear under different categories", problems)
     # The same bytes shown for different people in different departments: a placeholder.
-    names = merged.groupby("id")["name_key"].nunique()
-    shared = set(names[names > 1].index)
-    if shared:
-        problems.append(f"{len(shared)} photo(s) are shown for different people (placeholders) and were left out: "
-                        f"{sorted(shared)[:5]}")
-        merged = merged[~merged["id"].isin(shared)]
+    merged = _leave_out(merged, "name_key", "are shown for different people (placeholders)", problems)
     # Prefer present rows, then the earliest sighting.
     rank = merged["status"].map({"present": 0, "replaced": 1, "vanished": 2})
     merged = merged.assign(_rank=rank).sort_values(["_rank", "first_seen", "slug"], kind="stable")
