@@ -3,6 +3,7 @@ and light commands start fast."""
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
@@ -83,6 +84,65 @@ def _dry_run(departments, settings, parallel: int, console) -> int:
     return 0 if all(r.ok for r in results) else 1
 
 
+# -- preprocess ------------------------------------------------------------------------------
+def _split_config(args):
+    from ml.split import SplitConfig
+
+    try:
+        train, test, validation = (float(x) for x in args.ratios.split(","))
+    except ValueError:
+        raise CliError(f"--ratios wants three numbers like 0.7,0.2,0.1, got {args.ratios!r}") from None
+    if abs(train + test + validation - 1) > 1e-6 or min(train, test, validation) < 0:
+        raise CliError(f"--ratios must be non-negative and sum to 1, got {args.ratios}")
+    return SplitConfig(train=train, test=test, validation=validation, seed=args.seed, by=args.split_by)
+
+
+def cmd_preprocess(args) -> int:
+    from rich.progress import Progress
+
+    from flows.summaries import preprocess_tables, table_console
+    from infra.services import storage_settings
+    from infra.store import ObjectStore
+    from ml.preprocess import preprocess
+
+    config = _split_config(args)
+    with storage_settings(_settings(args)) as resolved:
+        store = ObjectStore.from_settings(resolved)
+        store.ensure_bucket()
+        with Progress(console=_console(), transient=True) as progress:
+            bar = progress.add_task("cropping", total=None)
+            summary = preprocess(store, resolved, size=args.size, workers=args.workers, config=config,
+                                 on_result=lambda r: progress.advance(bar))
+    for table in preprocess_tables(summary):
+        table_console().print(table)
+    return 0
+
+
+# -- train ---------------------------------------------------------------------------------
+def cmd_train(args) -> int:
+    from infra.services import storage_settings
+    from infra.store import ObjectStore
+    from ml.train import reproduce, train
+
+    console = _console()
+    config = {k: v for k, v in {"epochs": args.epochs, "seed": args.seed, "batch_size": args.batch_size,
+                                "weights_path": args.weights}.items() if v is not None}
+    if args.model == "probe":
+        config = {k: v for k, v in config.items() if k == "seed"}
+
+    def on_epoch(epoch: int, logs: dict) -> None:
+        console.log(f"epoch {epoch + 1}: " + ", ".join(f"{k} {v:.4f}" for k, v in sorted(logs.items())
+                                                      if isinstance(v, (int, float))))
+    with storage_settings(_settings(args)) as resolved:
+        store = ObjectStore.from_settings(resolved)
+        if args.reproduce:
+            run = reproduce(store, resolved, args.reproduce, on_epoch=on_epoch)
+        else:
+            run = train(store, resolved, args.model, config=config, on_epoch=on_epoch)
+    print(json.dumps({"run": run.run_id, "kind": run.kind, "metrics": run.metrics}, indent=1, default=str))
+    return 0
+
+
 # -- index / store ---------------------------------------------------------------------------
 def _with_store(settings, fn):
     from infra.services import open_store
@@ -132,6 +192,18 @@ def cmd_store_get(args) -> int:
         Path(args.out).write_bytes(data)
     else:
         sys.stdout.buffer.write(data)
+    return 0
+
+
+def cmd_import(args) -> int:
+    from spiders.local_import import import_photos
+
+    manifest = Path(args.manifest)
+    if not manifest.is_file():
+        raise CliError(f"manifest {manifest} does not exist")
+    summary = _with_store(_settings(args), lambda store: import_photos(
+        store, manifest, args.slug, university=args.university))
+    _console().print(f"imported {summary.imported} new, {summary.unchanged} unchanged; rejected {summary.rejected}")
     return 0
 
 
@@ -185,6 +257,24 @@ def build_parser() -> argparse.ArgumentParser:
                    help="list the people that would be collected; download and store nothing")
     p.set_defaults(func=cmd_crawl)
 
+    p = sub.add_parser("preprocess", help="crop faces, group people, split train/test/validation")
+    p.add_argument("--size", type=int, default=128, help="crop size in pixels (default 128)")
+    p.add_argument("--workers", type=int, default=None, help="processes for cropping (default: all cores)")
+    p.add_argument("--ratios", default="0.7,0.2,0.1", help="train,test,validation fractions")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--split-by", choices=["person", "department"], default="person",
+                   help="person: no person in two splits; department: every department in one split")
+    p.set_defaults(func=cmd_preprocess)
+
+    p = sub.add_parser("train", help="train a model on the preprocessed splits (a new run in models/)")
+    p.add_argument("--model", choices=["cnn", "vggface", "probe"], default="probe")
+    p.add_argument("--epochs", type=int, help="maximum epochs (cnn, vggface; default 100, early stopping)")
+    p.add_argument("--batch-size", type=int)
+    p.add_argument("--seed", type=int)
+    p.add_argument("--weights", help="vggface: path of rcmalli_vggface_tf_notop_vgg16.h5")
+    p.add_argument("--reproduce", metavar="RUN", help="train again from RUN's config (same data required)")
+    p.set_defaults(func=cmd_train)
+
     index = sub.add_parser("index", help="the merged photo index").add_subparsers(dest="action", required=True)
     p = index.add_parser("export", help="write raw/index.csv to a file")
     p.add_argument("--out", required=True, metavar="FILE", help="output file ('-' for standard output)")
@@ -198,6 +288,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("key")
     p.add_argument("--out", metavar="FILE")
     p.set_defaults(func=cmd_store_get)
+
+    p = sub.add_parser("import", help="import local photos (manifest CSV: path,name,category) into raw/")
+    p.add_argument("manifest", help="CSV with columns path,name,category[,university,department]")
+    p.add_argument("--slug", required=True, help="index shard name, like a department slug")
+    p.add_argument("--university", default="local import")
+    p.set_defaults(func=cmd_import)
 
     deps = sub.add_parser("departments", help="the department registry").add_subparsers(dest="action", required=True)
     p = deps.add_parser("list", help="list registered departments")
@@ -226,12 +322,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    from infra.seaweed import EmbeddedS3Error
     from infra.settings import SettingsError
+    from infra.store import StoreError
     from spiders.registry import RegistryError
 
     try:
         return args.func(args)
-    except (CliError, SettingsError, RegistryError) as exc:
+    except (CliError, SettingsError, RegistryError, ValueError, StoreError, EmbeddedS3Error) as exc:
         print(f"academic-faces: error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

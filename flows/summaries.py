@@ -33,3 +33,33 @@ def table_console():
     from rich.console import Console
 
     return Console() if sys.stdout.isatty() else Console(width=200)
+
+
+def preprocess_rows(summary) -> list[dict]:
+    """Counts per category and split, for the terminal and the Prefect artifact."""
+    balance = summary.balance
+    if balance is None or balance.empty:
+        return []
+    return [{k: (v.item() if hasattr(v, "item") else v) for k, v in row.items()} for row in balance.to_dict("records")]
+
+
+def preprocess_tables(summary):
+    from rich.table import Table
+
+    head = Table("images", "cropped now", "rejected now", "crops", "rejects", "crop rate (img/s)",
+                 title="preprocess summary")
+    head.add_row(str(summary.images), str(summary.cropped_now), str(summary.rejected_now), str(summary.crops_total),
+                 str(summary.rejects_total), f"{summary.crop_rate:.1f}")
+    tables = [head]
+    rows = preprocess_rows(summary)
+    if rows:
+        balance = Table(*rows[0].keys(), title="class balance")
+        for row in rows:
+            balance.add_row(*(f"{v:.3f}" if isinstance(v, float) else str(v) for v in row.values()))
+        tables.append(balance)
+    if summary.reject_reasons:
+        reasons = Table("reason", "images", title="rejects")
+        for reason, count in sorted(summary.reject_reasons.items(), key=lambda kv: -kv[1]):
+            reasons.add_row(reason, str(count))
+        tables.append(reasons)
+    return tables

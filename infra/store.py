@@ -148,6 +148,13 @@ class ObjectStore:
         with_retries(lambda: self.client.fput_object(self.bucket, key, str(path), content_type=content_type),
                      what=f"put {key}")
 
+    def copy(self, source: str, target: str) -> None:
+        """Server-side copy within the bucket (no bytes through this process)."""
+        from minio.commonconfig import CopySource
+
+        with_retries(lambda: self.client.copy_object(self.bucket, target, CopySource(self.bucket, source)),
+                     what=f"copy {source} -> {target}")
+
     def delete(self, key: str) -> None:
         with_retries(lambda: self.client.remove_object(self.bucket, key), what=f"delete {key}")
 

@@ -69,3 +69,14 @@ def cli(settings):
                                  f"stdout:\n{proc.stdout[-3000:]}\nstderr:\n{proc.stderr[-5000:]}")
         return proc
     return run
+
+
+@pytest.fixture(scope="session")
+def prefect_api():
+    """A temporary local Prefect API (SQLite) for flow tests, started once per session."""
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("DO_NOT_TRACK", "1")
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=120):
+        yield

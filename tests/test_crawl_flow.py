@@ -16,16 +16,6 @@ from tests.conftest import require_shared_data
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module")
-def prefect_api():
-    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-    os.environ.setdefault("DO_NOT_TRACK", "1")
-    from prefect.testing.utilities import prefect_test_harness
-
-    with prefect_test_harness(server_startup_timeout=120):
-        yield
-
-
 def test_crawl_flow_runs_each_department_and_publishes_summary(prefect_api, settings, tmp_path, monkeypatch):
     from prefect.artifacts import Artifact
 

@@ -51,3 +51,9 @@ def test_embedded_server_is_shared_and_stops_only_when_owned(tmp_path):
         bad.ensure_bucket()
     first.stop()
     assert first.running() is None
+
+
+def test_server_side_copy(store):
+    store.put_bytes("a/src.jpg", b"crop", "image/jpeg")
+    store.copy("a/src.jpg", "b/dst.jpg")
+    assert store.get_bytes("b/dst.jpg") == b"crop" and store.stat("b/dst.jpg").content_type == "image/jpeg"

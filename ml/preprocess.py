@@ -1,0 +1,186 @@
+"""The preprocess stage as plain functions: raw/ -> preprocessed/ (crops, groups, splits).
+
+Steps, each reading only what the previous wrote, so any can be rerun or retried:
+crop the raw images not yet processed -> group near-duplicates and people -> split by
+group (stable: earlier assignments are kept) -> the Keras folder layout -> data checks.
+"""
+from __future__ import annotations
+
+import json
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Callable
+
+import pandas as pd
+
+from infra.index import read_merged_index
+from infra.settings import Settings
+from infra.store import KeyNotFound, ObjectStore
+from ml.checks import check_index, check_splits, class_balance, raise_if_failed
+from ml.crop_stage import CROPS_PREFIX as CROPS
+from ml.crop_stage import CropResult, crop_key, crop_stage
+from ml.groups import assign_groups, perceptual_hash
+from ml.split import SplitConfig, assign_splits
+
+REJECTS = "preprocessed/rejects.csv"
+HASHES = "preprocessed/hashes.csv"
+GROUPS = "preprocessed/groups.csv"
+SPLITS = "preprocessed/splits.csv"
+SPLIT_CONFIG = "preprocessed/split_config.json"
+SPLIT_NAMES = ("train", "test", "validation")
+
+
+def layout_key(split: str, category: str, image_id: str) -> str:
+    return f"preprocessed/{split}/{category}/{image_id}.jpg"
+
+
+@dataclass
+class PreprocessSummary:
+    images: int = 0
+    cropped_now: int = 0
+    rejected_now: int = 0
+    crops_total: int = 0
+    rejects_total: int = 0
+    reject_reasons: dict[str, int] = field(default_factory=dict)
+    seconds_crop: float = 0.0
+    split_conflicts: list[str] = field(default_factory=list)
+    balance: pd.DataFrame | None = None
+
+    @property
+    def crop_rate(self) -> float:
+        done = self.cropped_now + self.rejected_now
+        return done / self.seconds_crop if self.seconds_crop else 0.0
+
+
+def read_csv(store: ObjectStore, key: str, columns: list[str]) -> pd.DataFrame:
+    try:
+        from io import BytesIO
+
+        return pd.read_csv(BytesIO(store.get_bytes(key)), dtype="string", keep_default_na=False, na_values=[""])
+    except KeyNotFound:
+        return pd.DataFrame({c: pd.Series(dtype="string") for c in columns})
+
+
+def write_csv(store: ObjectStore, key: str, frame: pd.DataFrame) -> None:
+    store.put_bytes(key, frame.to_csv(index=False, lineterminator="\n").encode(), "text/csv; charset=utf-8")
+
+
+def crop_new_images(store: ObjectStore, settings: Settings, index: pd.DataFrame, *, size: int, workers: int | None,
+                    on_result: Callable[[CropResult], None] | None, summary: PreprocessSummary) -> pd.DataFrame:
+    """Crop ids that have neither a crop nor a reject row; returns the updated rejects."""
+    rejects = read_csv(store, REJECTS, ["id", "reason", "detail"])
+    done = {o.key[len(CROPS):-4] for o in store.list(CROPS)} | set(rejects["id"])
+    todo = index[~index["id"].isin(done)]
+    started = time.perf_counter()
+    results = crop_stage(settings, zip(todo["id"], todo["image_key"]), workers=workers, size=size,
+                         on_result=on_result) if len(todo) else []
+    summary.seconds_crop = time.perf_counter() - started
+    new_rejects = [{"id": r.id, "reason": r.reason, "detail": r.detail} for r in results
+                   if r.reason and r.reason != "storage_error"]  # storage errors are retried next run
+    summary.cropped_now = sum(1 for r in results if r.reason is None)
+    summary.rejected_now = len(new_rejects)
+    if new_rejects:
+        rejects = pd.concat([rejects, pd.DataFrame(new_rejects, dtype="string")], ignore_index=True)
+        write_csv(store, REJECTS, rejects.drop_duplicates("id", keep="last").sort_values("id"))
+    failed = [r.id for r in results if r.reason == "storage_error"]
+    if failed:
+        raise RuntimeError(f"{len(failed)} image(s) could not be read or written (storage errors), e.g. {failed[:3]}; "
+                           "rerun to retry them")
+    return rejects
+
+
+def update_hashes(store: ObjectStore, crop_ids: set[str]) -> dict[str, int]:
+    """Perceptual hashes of all crops, computed once per crop and cached in hashes.csv."""
+    cached = read_csv(store, HASHES, ["id", "phash"])
+    hashes = {i: int(h, 16) for i, h in zip(cached["id"], cached["phash"]) if i in crop_ids}
+    missing = sorted(crop_ids - hashes.keys())
+    if missing:
+        with ThreadPoolExecutor(max_workers=8) as pool:  # I/O bound: one GET per crop
+            for image_id, value in zip(missing, pool.map(lambda i: perceptual_hash(store.get_bytes(crop_key(i))), missing)):
+                hashes[image_id] = value
+        frame = pd.DataFrame({"id": list(hashes), "phash": [f"{h:016x}" for h in hashes.values()]}).sort_values("id")
+        write_csv(store, HASHES, frame)
+    return hashes
+
+
+def sync_layout(store: ObjectStore, splits: pd.DataFrame) -> tuple[int, int]:
+    """Make preprocessed/<split>/<category>/<id>.jpg match splits.csv (copies and removals)."""
+    wanted = {layout_key(s, c, i): i for i, c, s in zip(splits["id"], splits["category"], splits["split"])}
+    present = {o.key for name in SPLIT_NAMES for o in store.list(f"preprocessed/{name}/")}
+    to_copy = [k for k in wanted if k not in present]
+    to_remove = [k for k in present if k not in wanted]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(lambda k: store.copy(crop_key(wanted[k]), k), to_copy))
+        list(pool.map(store.delete, to_remove))
+    return len(to_copy), len(to_remove)
+
+
+def previous_splits(store: ObjectStore, config: SplitConfig) -> pd.DataFrame | None:
+    """Earlier splits, unless they were made with another configuration (then start over)."""
+    try:
+        old = json.loads(store.get_bytes(SPLIT_CONFIG))
+    except KeyNotFound:
+        old = None
+    if old != config.as_dict():
+        return None
+    return read_csv(store, SPLITS, ["id", "group", "category", "split"])
+
+
+def usable_index(store: ObjectStore) -> tuple[pd.DataFrame, set[str], set[str], pd.DataFrame]:
+    """(index rows with a crop and no reject, crop ids, rejected ids, rejects) as stored now."""
+    index = read_merged_index(store)
+    rejects = read_csv(store, REJECTS, ["id", "reason", "detail"])
+    rejected = set(rejects["id"])
+    crop_ids = {o.key[len(CROPS):-4] for o in store.list(CROPS)} & set(index["id"])
+    return index[index["id"].isin(crop_ids - rejected)], crop_ids, rejected, rejects
+
+
+def crop_step(store: ObjectStore, settings: Settings, summary: PreprocessSummary, *, size: int = 128,
+              workers: int | None = None, on_result: Callable[[CropResult], None] | None = None,
+              allowed_categories: set[str] | None = None) -> None:
+    index = read_merged_index(store)
+    raise_if_failed(check_index(index, allowed_categories))
+    summary.images = len(index)
+    crop_new_images(store, settings, index, size=size, workers=workers, on_result=on_result, summary=summary)
+
+
+def group_step(store: ObjectStore) -> int:
+    """Group near-duplicate photos and photos of one person; writes groups.csv."""
+    usable, *_ = usable_index(store)
+    hashes = update_hashes(store, set(usable["id"]))
+    groups = assign_groups(usable, hashes, previous=read_csv(store, GROUPS, ["id", "group", "reason"]))
+    write_csv(store, GROUPS, groups)
+    return groups["group"].nunique()
+
+
+def split_step(store: ObjectStore, config: SplitConfig, summary: PreprocessSummary) -> None:
+    """Split by group (stable), check the data, write splits.csv and the Keras layout."""
+    usable, crop_ids, rejected, rejects = usable_index(store)
+    groups = read_csv(store, GROUPS, ["id", "group", "reason"])
+    items = usable[["id", "category", "slug"]].rename(columns={"slug": "department"}).merge(
+        groups[["id", "group"]], on="id", how="left")
+    if items["group"].isna().any():
+        raise RuntimeError("groups.csv is older than the crops: run the group step first")
+    splits, summary.split_conflicts = assign_splits(items, config, previous=previous_splits(store, config))
+    splits = splits[["id", "group", "category", "split"]].sort_values(["split", "category", "id"])
+    raise_if_failed(check_splits(splits, read_merged_index(store), rejected, crop_ids))
+    write_csv(store, SPLITS, splits)
+    store.put_bytes(SPLIT_CONFIG, json.dumps(config.as_dict()).encode(), "application/json")
+    sync_layout(store, splits)
+    summary.crops_total = len(crop_ids)
+    summary.rejects_total = len(rejected)
+    summary.reject_reasons = {str(k): int(v) for k, v in rejects["reason"].value_counts().items()}
+    summary.balance = class_balance(splits)
+
+
+def preprocess(store: ObjectStore, settings: Settings, *, size: int = 128, workers: int | None = None,
+               config: SplitConfig = SplitConfig(), on_result: Callable[[CropResult], None] | None = None,
+               allowed_categories: set[str] | None = None) -> PreprocessSummary:
+    """All three steps in order (the Prefect flow runs them as separate tasks)."""
+    summary = PreprocessSummary()
+    crop_step(store, settings, summary, size=size, workers=workers, on_result=on_result,
+              allowed_categories=allowed_categories)
+    group_step(store)
+    split_step(store, config, summary)
+    return summary

@@ -1,0 +1,208 @@
+"""Face-embedding probe on real LFW photos: a person-grouped gender task must be learnt
+(>= 0.90 test accuracy), random per-person labels must stay at chance, and the embedding
+cache must make a second run compute nothing. Embeds ~350 crops once per module (2 workers)."""
+from __future__ import annotations
+
+import hashlib
+import io
+import time
+import uuid
+from types import SimpleNamespace
+
+import numpy as np
+import pandas as pd
+import pytest
+from PIL import Image
+
+from infra.store import ObjectStore, content_id
+from ml import embeddings as emb
+from ml.embeddings import FaceEmbedder, embed_crops, embedding_key, pack_key
+from ml.probe import ProbeConfig, load_probe, predict_probe, save_probe, train_probe
+from ml.split import SplitConfig, assign_splits
+from tests.conftest import require_shared_data
+
+PER_GENDER = 175
+
+
+def crop_key(image_id: str) -> str:
+    return f"preprocessed/crops/{image_id}.jpg"
+
+
+def _order(identity: str) -> bytes:
+    return hashlib.blake2b(identity.encode(), digest_size=8).digest()
+
+
+def sample_lfw(root, per_gender: int = PER_GENDER) -> pd.DataFrame:
+    """Deterministic sample: identities in hash order, all their photos, ~per_gender a gender."""
+    labels = pd.read_csv(root / "faces" / "lfw_labels.csv", dtype=str).dropna(subset=["gender"])
+    labels = labels[labels["gender"].str.strip() != ""]
+    chosen = []
+    for _, rows in labels.groupby("gender"):
+        taken = 0
+        for identity in sorted(rows["identity"].unique(), key=_order):
+            photos = rows[rows["identity"] == identity].sort_values("path")
+            chosen.append(photos.head(per_gender - taken))
+            taken += min(len(photos), per_gender - taken)
+            if taken >= per_gender:
+                break
+    return pd.concat(chosen, ignore_index=True)
+
+
+def make_cropper():
+    """ml.crop.FaceCropper when present; else a centre crop of the 250x250 LFW photo sized
+    so that the face is ~half the crop, as FaceCropper frames it (what FaceEmbedder expects)."""
+    try:
+        from ml.crop import FaceCropper
+    except ImportError:
+        def centre(data: bytes) -> bytes | None:
+            im = Image.open(io.BytesIO(data)).convert("RGB").crop((21, 27, 229, 235)).resize((128, 128))
+            out = io.BytesIO()
+            im.save(out, "JPEG", quality=92)
+            return out.getvalue()
+        return centre, "centre crop"
+    cropper = FaceCropper(size=128)
+    return (lambda data: cropper.crop(data).crop), "FaceCropper"
+
+
+@pytest.fixture(scope="module")
+def probe_store(s3_server) -> ObjectStore:
+    store = ObjectStore.connect(s3_server.endpoint, s3_server.access_key, s3_server.secret_key,
+                                "t-" + uuid.uuid4().hex[:12])
+    store.ensure_bucket()
+    return store
+
+
+@pytest.fixture(scope="module")
+def lfw(probe_store):
+    root = require_shared_data()
+    sample = sample_lfw(root)
+    crop, how = make_cropper()
+    rows = []
+    start = time.perf_counter()
+    for path, identity, gender in zip(sample["path"], sample["identity"], sample["gender"]):
+        data = (root / "faces" / path).read_bytes()
+        image_id, _ = content_id(data)
+        jpeg = crop(data)
+        if jpeg is not None:
+            probe_store.put_bytes(crop_key(image_id), jpeg, content_type="image/jpeg")
+            rows.append((image_id, identity, gender))
+    crop_seconds = time.perf_counter() - start
+    items = pd.DataFrame(rows, columns=["id", "group", "category"]).drop_duplicates("id")
+    start = time.perf_counter()
+    vectors = embed_crops(probe_store, items["id"], crop_key=crop_key, workers=2)
+    embed_seconds = time.perf_counter() - start
+    print(f"\n[probe] sample {len(sample)} photos ({how}), {len(items)} crops of {items['group'].nunique()} people "
+          f"in {crop_seconds:.1f} s; embedded {vectors.stats['computed']} in {embed_seconds:.1f} s with 2 workers "
+          f"= {embed_seconds / max(1, vectors.stats['computed']):.3f} s/face wall")
+    return SimpleNamespace(items=items, vectors=vectors, sample=sample)
+
+
+@pytest.fixture(scope="module")
+def gender(lfw):
+    splits, conflicts = assign_splits(lfw.items, SplitConfig(train=0.7, test=0.2, validation=0.1, seed=0))
+    assert not conflicts
+    outcome = train_probe(lfw.vectors, splits, ProbeConfig())
+    print(f"\n[probe] gender: {outcome.counts} images, C={outcome.best_C}, cv {outcome.cv_scores}, "
+          f"val {outcome.val_accuracy:.3f}, test {outcome.test_accuracy:.3f}, fit {outcome.fit_seconds:.2f} s")
+    return SimpleNamespace(splits=splits, outcome=outcome)
+
+
+def test_gender_probe_learns_person_grouped_task(lfw, gender):
+    splits, outcome = gender.splits, gender.outcome
+    assert len(lfw.items) >= 300 and set(lfw.items["category"]) == {"female", "male"}
+    assert lfw.vectors.stats["computed"] + lfw.vectors.stats["from_pack"] == len(lfw.items)
+    per_person = splits.groupby("group")["split"].nunique()
+    assert (per_person == 1).all(), "a person appears in two splits"
+    assert set(splits["split"]) == {"train", "validation", "test"}
+    assert outcome.skipped == 0 and outcome.labels == ["female", "male"]
+    assert outcome.test_probabilities.shape == (len(outcome.test_ids), 2)
+    test_ids = set(splits.loc[splits["split"] == "test", "id"])
+    assert set(outcome.test_ids) == test_ids
+    assert outcome.best_C in ProbeConfig().Cs and outcome.val_accuracy == outcome.cv_scores[outcome.best_C]
+    assert outcome.test_accuracy >= 0.90, outcome
+    assert outcome.val_accuracy >= 0.85
+
+
+def test_random_labels_per_person_stay_at_chance(lfw):
+    test_acc, val_acc = [], []
+    for seed in range(3):
+        rng = np.random.default_rng(seed)
+        people = sorted(lfw.items["group"].unique())
+        label = dict(zip(people, rng.choice(["a", "b"], size=len(people))))
+        items = lfw.items.assign(category=lfw.items["group"].map(label))
+        splits, _ = assign_splits(items, SplitConfig(seed=seed))
+        outcome = train_probe(lfw.vectors, splits, ProbeConfig(seed=seed))
+        test_acc.append(outcome.test_accuracy)
+        val_acc.append(outcome.val_accuracy)
+    print(f"\n[probe] random labels: test {np.round(test_acc, 3).tolist()}, val {np.round(val_acc, 3).tolist()}")
+    assert max(test_acc) <= 0.70 and max(val_acc) <= 0.70
+    assert abs(np.mean(test_acc) - 0.5) <= 0.12
+
+
+def test_ids_without_embedding_are_skipped_and_counted(lfw, gender):
+    splits = gender.splits
+    dropped = splits["id"].iloc[:3].tolist()
+    ghosts = pd.DataFrame({"id": [f"ghost{i}" for i in range(5)], "group": "ghost", "category": "male",
+                           "split": "train"})
+    vectors = {k: v for k, v in lfw.vectors.items() if k not in dropped}
+    outcome = train_probe(vectors, pd.concat([splits, ghosts], ignore_index=True), ProbeConfig(Cs=(0.1,), folds=3))
+    assert outcome.skipped == 8
+    assert sum(outcome.counts.values()) == len(splits) - 3
+    assert not set(dropped) & set(outcome.test_ids)
+
+
+def test_save_load_round_trip_gives_same_probabilities(lfw, gender, tmp_path):
+    outcome = gender.outcome
+    X = np.stack([lfw.vectors[i] for i in outcome.test_ids])
+    path = tmp_path / "probe.joblib"
+    save_probe(outcome, path)
+    loaded = load_probe(path)
+    assert loaded.labels == outcome.labels and loaded.meta["best_C"] == outcome.best_C
+    np.testing.assert_array_equal(predict_probe(loaded.model, X), outcome.test_probabilities)
+    buffer = io.BytesIO()  # file objects work too (bytes for the object store)
+    save_probe(outcome, buffer)
+    model, labels, _ = load_probe(io.BytesIO(buffer.getvalue()))
+    np.testing.assert_array_equal(predict_probe(model, X[0]), outcome.test_probabilities[:1])
+    path.write_bytes(b"not a probe")
+    with pytest.raises(Exception):
+        load_probe(path)
+
+
+def test_cache_second_call_computes_nothing(lfw, probe_store, monkeypatch):
+    store, ids = probe_store, lfw.items["id"].tolist()
+    calls = []
+    real_embed = FaceEmbedder.embed
+    monkeypatch.setattr(FaceEmbedder, "embed", lambda self, data: calls.append(1) or real_embed(self, data))
+
+    again = embed_crops(store, ids, crop_key=crop_key, workers=1)  # the pack answers: one GET
+    assert calls == [] and again.stats["from_pack"] == len(ids) and again.stats["computed"] == 0
+    assert list(again) == ids
+    assert all(np.array_equal(again[i], lfw.vectors[i]) for i in ids)
+
+    store.delete(pack_key())  # per-id objects: one LIST + threaded GETs, pack rewritten
+    again = embed_crops(store, ids, crop_key=crop_key, workers=1)
+    assert calls == [] and again.stats["from_objects"] == len(ids)
+    assert store.exists(pack_key())
+
+    lost = ids[:2]
+    store.delete(pack_key())
+    for i in lost:
+        store.delete(embedding_key(i))
+    progress = []
+    again = embed_crops(store, [*ids[:10], "no-such-crop"], crop_key=crop_key, workers=1, pack=False,
+                        on_progress=lambda done, total: progress.append((done, total)))
+    assert progress == [(3, 3)] and not store.exists(pack_key())
+    assert len(calls) == 2 and again.stats["computed"] == 2 and again.stats["no_crop"] == 1
+    assert "no-such-crop" not in again and len(again) == 10
+    for i in lost:  # recomputed bit-identically (dlib is deterministic without jitter)
+        np.testing.assert_array_equal(again[i], lfw.vectors[i])
+        assert store.exists(embedding_key(i))
+
+
+def test_embedder_vectors_and_failures(lfw, probe_store):
+    embedder = FaceEmbedder()
+    crop = probe_store.get_bytes(crop_key(lfw.items["id"].iloc[0]))
+    vector = embedder.embed(crop)
+    assert vector.shape == (128,) and vector.dtype == np.float32 and np.isfinite(vector).all() and 0.2 < np.linalg.norm(vector) < 5
+    assert embedder.embed(b"not an image") is None
+    assert embedder.name == emb.MODEL_NAME and FaceEmbedder(jitters=2).name == "dlib-resnet-128-jitters2"
