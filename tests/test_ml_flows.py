@@ -1,0 +1,37 @@
+"""The Prefect flows `preprocess` and `train` on a real (temporary, local) Prefect API."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from infra.settings import settings_env
+from ml.runs import latest_run_id
+from spiders.local_import import import_photos
+from tests.test_train_e2e import gender_manifest
+
+pytestmark = pytest.mark.slow
+
+
+def test_preprocess_and_train_flows(prefect_api, settings, store, tmp_path, monkeypatch):
+    from prefect.artifacts import Artifact
+
+    from flows.preprocess import preprocess
+    from flows.train import train
+
+    for name, value in settings_env(settings).items():
+        monkeypatch.setenv(name, value)
+    gender_manifest(tmp_path / "gender.csv", per_gender=20)
+    import_photos(store, tmp_path / "gender.csv", "lfw-gender", university="LFW")
+
+    result = preprocess(workers=1)
+    assert result["crops"] >= 39 and result["groups"] >= 20
+    balance = Artifact.get("preprocess-balance")
+    rows = json.loads(balance.data) if isinstance(balance.data, str) else balance.data
+    assert {r["category"] for r in rows} >= {"female", "male"}
+    assert "images/s" in Artifact.get("preprocess-summary").data
+
+    trained = train(model="probe", seed=0)
+    assert trained["run"] == latest_run_id(store, "probe")
+    assert 0.0 <= trained["metrics"]["test_accuracy"] <= 1.0
+    assert "validation accuracy" in Artifact.get("train-probe").data
