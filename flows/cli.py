@@ -320,20 +320,24 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _user_facing(exc: BaseException) -> bool:
+    """Errors the project raises on purpose carry a message meant for the user."""
+    own = type(exc).__module__.split(".")[0] in {"flows", "spiders", "ml", "infra"}
+    return isinstance(exc, CliError) or (own and isinstance(exc, (ValueError, RuntimeError, KeyError)))
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    from infra.seaweed import EmbeddedS3Error
-    from infra.settings import SettingsError
-    from infra.store import StoreError
-    from spiders.registry import RegistryError
-
     try:
         return args.func(args)
-    except (CliError, SettingsError, RegistryError, ValueError, StoreError, EmbeddedS3Error) as exc:
-        print(f"academic-faces: error: {exc}", file=sys.stderr)
-        return 1
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:
+        if not _user_facing(exc):
+            raise
+        message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
+        print(f"academic-faces: error: {message}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

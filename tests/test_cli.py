@@ -51,3 +51,9 @@ def test_bad_registry_file_is_a_clear_error(cli, tmp_path):
     assert proc.returncode == 1 and "missing required field" in proc.stderr
     proc = cli("crawl", "--departments", str(tmp_path / "none.yaml"), check=False)
     assert proc.returncode == 1 and "does not exist" in proc.stderr
+
+
+def test_train_before_preprocess_is_a_clear_error(cli, tmp_path):
+    proc = cli("train", "--model", "probe", check=False)
+    assert proc.returncode == 1 and "run `academic-faces preprocess` first" in proc.stderr
+    assert "Traceback" not in proc.stderr
