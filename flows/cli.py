@@ -126,7 +126,8 @@ def cmd_train(args) -> int:
 
     console = _console()
     config = {k: v for k, v in {"epochs": args.epochs, "seed": args.seed, "batch_size": args.batch_size,
-                                "weights_path": args.weights}.items() if v is not None}
+                                "weights_path": args.weights,
+                                "mixed_precision": args.mixed_precision or None}.items() if v is not None}
     if args.model == "probe":
         config = {k: v for k, v in config.items() if k == "seed"}
 
@@ -242,7 +243,7 @@ def cmd_demo(args) -> int:
     from flows.demo import run_demo
 
     return run_demo(people_per_department=args.people, port=args.port, data_dir=Path(args.data),
-                    serve_only=args.serve_only, console=_console())
+                    serve_only=args.serve_only, console=_console(), crawl_only=args.crawl_only)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -272,6 +273,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch-size", type=int)
     p.add_argument("--seed", type=int)
     p.add_argument("--weights", help="vggface: path of rcmalli_vggface_tf_notop_vgg16.h5")
+    p.add_argument("--mixed-precision", action="store_true", help="float16 compute (useful on GPUs)")
     p.add_argument("--reproduce", metavar="RUN", help="train again from RUN's config (same data required)")
     p.set_defaults(func=cmd_train)
 
@@ -312,10 +314,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("demo", help="build the local demo university from face photos, serve it, crawl it")
     p.add_argument("--people", type=int, default=12, help="people per department (default 12)")
-    p.add_argument("--port", type=int, default=8765)
+    p.add_argument("--port", type=int, default=8765, help="0: any free port")
     p.add_argument("--data", default=str(Path(__file__).resolve().parent.parent.parent / "shared" / "data"),
                    help="folder with faces/lfw and nonface (default ../shared/data)")
     p.add_argument("--serve-only", action="store_true", help="only serve the site until Ctrl-C")
+    p.add_argument("--crawl-only", action="store_true", help="stop after the crawl (no preprocess, no training)")
     p.set_defaults(func=cmd_demo)
     return parser
 

@@ -106,9 +106,12 @@ def _train_probe(embeddings: Mapping[str, np.ndarray], splits: pd.DataFrame, con
     if len(labels) < 2:
         raise ValueError(f"need at least two categories in train + validation, got {labels}")
     n_groups = fit["group"].nunique()
-    folds = min(config.folds, n_groups)
+    # Stratified folds need every class in every fold: no more folds than the rarest class has people.
+    rarest = int(fit.groupby("category")["group"].nunique().min())
+    folds = min(config.folds, n_groups, rarest)
     if folds < 2:
-        raise ValueError(f"need at least two groups in train + validation for cross-validation, got {n_groups}")
+        raise ValueError("cross-validation needs at least two people (groups) per category in train + validation; "
+                         f"got {n_groups} groups, {rarest} in the rarest category")
 
     X, y, groups = _matrix(embeddings, fit["id"].tolist()), fit["category"].to_numpy(), fit["group"].to_numpy()
     cv = StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=config.seed)

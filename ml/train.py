@@ -101,6 +101,7 @@ def train(store: ObjectStore, settings: Settings, kind: str, *, config: dict | N
             outcome, full_config = _train_keras(store, settings, splits, fp, {"model": kind, **config}, out, on_epoch)
             history, labels = outcome.history, outcome.labels
             metrics = {"val_accuracy": outcome.val_accuracy, "best_epoch": outcome.best_epoch, **outcome.params}
+            full_config["training"] = _jsonable(outcome.extra)  # e.g. VGGFace weights file and its SHA-256
         metrics["train_seconds"] = round(time.perf_counter() - started, 2)
         metrics["images"] = {s: int(n) for s, n in splits["split"].value_counts().items()}
         run_config = {"model_config": full_config, "data_fingerprint": fp, "packages": package_versions()}
@@ -116,6 +117,7 @@ def reproduce(store: ObjectStore, settings: Settings, run_id: str, **kwargs) -> 
         raise TrainError(f"run {run_id} was trained on other data (splits.csv changed since); cannot reproduce")
     config = dict(old.config["model_config"])
     config.pop("model", None)
+    config.pop("training", None)  # what the run recorded about itself, not settings
     return train(store, settings, old.kind, config=config, **kwargs)
 
 
