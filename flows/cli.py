@@ -144,6 +144,69 @@ def cmd_train(args) -> int:
     return 0
 
 
+# -- evaluate --------------------------------------------------------------------------------
+def cmd_evaluate(args) -> int:
+    from ml.evaluate import evaluate_run
+
+    metrics = _with_store(_settings(args), lambda store: evaluate_run(store, args.run, args.model))
+    if args.json:
+        print(json.dumps({k: v for k, v in metrics.items() if k != "examples"}, indent=1))
+        return 0
+    from rich.table import Table
+
+    from flows.summaries import table_console
+
+    table = Table("run", "n_test", "accuracy", "95% CI", "balanced acc.", "macro-F1", "chance", "majority",
+                  "p (vs chance)", title="evaluation on the test split")
+    table.add_row(metrics["run"], str(metrics["n_test"]), f"{metrics['accuracy']:.3f}",
+                  f"{metrics['ci_low']:.3f}-{metrics['ci_high']:.3f}", f"{metrics['balanced_accuracy']:.3f}",
+                  f"{metrics['macro_f1']:.3f}", f"{metrics['chance']:.3f}", f"{metrics['majority_baseline']:.3f}",
+                  f"{metrics['p_value']:.4f}")
+    table_console().print(table)
+    return 0
+
+
+# -- predict -------------------------------------------------------------------------------
+def _run_folder(args, tmp: Path) -> Path:
+    """A local folder with the chosen run's files (from --model-dir, or the object store)."""
+    if args.model_dir:
+        return Path(args.model_dir)
+    from ml.runs import download_run, latest_run_id
+
+    def fetch(store):
+        return download_run(store, args.run or latest_run_id(store, args.model), tmp)
+    return _with_store(_settings(args), fetch)
+
+
+def cmd_predict(args) -> int:
+    import tempfile
+
+    from ml.predict import NoFaceFound, Predictor
+
+    with tempfile.TemporaryDirectory(prefix="predict-") as tmp:
+        predictor = Predictor(_run_folder(args, Path(tmp)))
+        results, failed = [], 0
+        for photo in args.photos:
+            try:
+                results.append(predictor.predict_photo(Path(photo).read_bytes(), photo))
+            except (NoFaceFound, OSError) as exc:
+                failed += 1
+                print(f"academic-faces: error: {exc}", file=sys.stderr)
+    if args.json:
+        print(json.dumps([{"photo": r.source, "label": r.label, "probabilities": r.probabilities} for r in results],
+                         indent=1))
+    else:
+        from rich.table import Table
+
+        from flows.summaries import table_console
+
+        table = Table("photo", "predicted", *predictor.labels, title=f"{predictor.kind} predictions")
+        for r in results:
+            table.add_row(r.source, r.label, *(f"{r.probabilities[k]:.3f}" for k in predictor.labels))
+        table_console().print(table)
+    return 1 if failed else 0
+
+
 # -- index / store ---------------------------------------------------------------------------
 def _with_store(settings, fn):
     from infra.services import open_store
@@ -276,6 +339,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--mixed-precision", action="store_true", help="float16 compute (useful on GPUs)")
     p.add_argument("--reproduce", metavar="RUN", help="train again from RUN's config (same data required)")
     p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("evaluate", help="metrics of a trained run on the test split (reports/<run>/metrics.json)")
+    p.add_argument("--run", help="run id (default: the latest run of --model)")
+    p.add_argument("--model", choices=["cnn", "vggface", "probe"], default="probe")
+    p.add_argument("--json", action="store_true", help="print the metrics as JSON")
+    p.set_defaults(func=cmd_evaluate)
+
+    p = sub.add_parser("predict", help="crop the face in photos and print class probabilities")
+    p.add_argument("photos", nargs="+", metavar="PHOTO")
+    p.add_argument("--run", help="run id in models/ (default: the latest run of --model)")
+    p.add_argument("--model", choices=["cnn", "vggface", "probe"], default="probe")
+    p.add_argument("--model-dir", help="a local run folder (model file, labels.json, config.json)")
+    p.add_argument("--json", action="store_true", help="JSON on standard output")
+    p.set_defaults(func=cmd_predict)
 
     index = sub.add_parser("index", help="the merged photo index").add_subparsers(dest="action", required=True)
     p = index.add_parser("export", help="write raw/index.csv to a file")

@@ -48,6 +48,22 @@ def test_train_probe_and_cnn_runs_and_reproduce(cli, store, tmp_path):
     assert config["data_fingerprint"] and config["model_config"]["seed"] == 1 and "scikit-learn" in config["packages"]
     assert read_json(store, prefix + "labels.json") == ["female", "male"]
 
+    # Evaluation: accuracy with a confidence interval over people, chance and a p-value.
+    metrics = json.loads(cli("evaluate", "--json").stdout)
+    assert metrics["run"] == probe["run"] and metrics["chance"] == 0.5 and metrics["n_test"] > 0
+    assert metrics["ci_low"] <= metrics["accuracy"] <= metrics["ci_high"] and metrics["ci_method"].startswith("group")
+    assert abs(metrics["accuracy"] - probe["metrics"]["test_accuracy"]) < 1e-9  # same test split, same model
+    assert metrics["p_value"] < 0.05 and store.exists(f"reports/{probe['run']}/metrics.json")
+
+    # Prediction from the stored run: probabilities for a face, a clear error for no face.
+    data = require_shared_data()
+    face = str(sorted((data / "faces" / "lfw").glob("*/*.jpg"))[-1])
+    predicted = json.loads(cli("predict", face, "--json", "--run", probe["run"]).stdout)
+    assert predicted[0]["label"] in {"female", "male"}
+    assert abs(sum(predicted[0]["probabilities"].values()) - 1) < 1e-6
+    no_face = cli("predict", str(data / "nonface" / "brick.png"), check=False)
+    assert no_face.returncode == 1 and "no face found" in no_face.stderr
+
     cnn = run_json(cli("train", "--model", "cnn", "--epochs", "2", "--seed", "3"))
     assert cnn["metrics"]["params_total"] == 92_738  # the study's CNN with K=2 outputs
     again = run_json(cli("train", "--reproduce", cnn["run"]))
@@ -55,3 +71,5 @@ def test_train_probe_and_cnn_runs_and_reproduce(cli, store, tmp_path):
     first = read_json(store, f"models/{cnn['run']}/history.json")
     second = read_json(store, f"models/{again['run']}/history.json")
     assert first == second  # the config alone reproduces the metrics (same seed, same data, CPU)
+    predicted = json.loads(cli("predict", face, "--json", "--model", "cnn").stdout)  # latest cnn run
+    assert set(predicted[0]["probabilities"]) == {"female", "male"}
