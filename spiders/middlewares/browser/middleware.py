@@ -34,6 +34,7 @@ from .scripts import _FINGERPRINT_JS, _STATUS_JS
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
 
+START_ATTEMPTS = 3
 logger = logging.getLogger(__package__)
 
 
@@ -183,16 +184,23 @@ class BrowserMiddleware:
             if self._restarts > self.max_restarts:
                 self._start_error = f"browser crashed {self._restarts} times, giving up"
                 raise BrowserUnavailable(self._start_error)
-        try:
-            self._browser = _start_browser(
-                self.binary, self.driver_path, self.arguments, user_agent,
-                self.page_load_timeout,
-                command_timeout=self.page_load_timeout + self.default_wait_time + 30,
-            )
-        except BrowserUnavailable as exc:
-            self._start_error = str(exc)
-            raise
-        return self._browser, True
+        # A start can fail on a busy machine (Chromium slow to open its DevTools port):
+        # try a few times before giving up for the rest of the crawl. A missing binary is final.
+        for attempt in range(START_ATTEMPTS):
+            try:
+                self._browser = _start_browser(
+                    self.binary, self.driver_path, self.arguments, user_agent,
+                    self.page_load_timeout,
+                    command_timeout=self.page_load_timeout + self.default_wait_time + 30,
+                )
+                return self._browser, True
+            except BrowserUnavailable as exc:
+                if "not found" in str(exc) or attempt == START_ATTEMPTS - 1:
+                    self._start_error = str(exc)
+                    raise
+                logger.warning("Browser start failed (attempt %d), retrying: %s", attempt + 1, exc)
+                time.sleep(2.0 * (attempt + 1))
+        raise AssertionError("unreachable")
 
     def _render(self, request: BrowserRequest, delay: float, user_agent: str | None) -> dict[str, Any]:
         from selenium.common.exceptions import TimeoutException, WebDriverException
