@@ -57,3 +57,27 @@ def test_train_before_preprocess_is_a_clear_error(cli, tmp_path):
     proc = cli("train", "--model", "probe", check=False)
     assert proc.returncode == 1 and "run `academic-faces preprocess` first" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_scrapy_list_has_one_spider_per_registry_entry(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    registry = tmp_path / "deps.yaml"
+    entry = ("  - slug: {slug}\n    university: U\n    department: D\n    category: cs\n"
+             "    start_urls: [http://127.0.0.1:9/{slug}]\n")
+    registry.write_text("departments:\n" + entry.format(slug="uni-a-cs"))
+    env = {**os.environ, "ACADEMIC_FACES_DEPARTMENTS_FILE": str(registry)}
+
+    def spiders():
+        out = subprocess.run([sys.executable, "-m", "scrapy", "list"], cwd=ROOT, env=env, capture_output=True,
+                             text=True, check=True).stdout
+        return out.split()
+    assert spiders() == ["uni-a-cs"]
+    registry.write_text(registry.read_text() + entry.format(slug="uni-b-econ"))  # one YAML entry more
+    assert spiders() == ["uni-a-cs", "uni-b-econ"]
+    env.pop("ACADEMIC_FACES_DEPARTMENTS_FILE")
+    assert "kit-dbis" in spiders()  # the built-in registry
