@@ -6,6 +6,7 @@ group (stable: earlier assignments are kept) -> the Keras folder layout -> data 
 """
 from __future__ import annotations
 
+import io
 import json
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -53,11 +54,14 @@ class PreprocessSummary:
         return done / self.seconds_crop if self.seconds_crop else 0.0
 
 
+def csv_frame(data: bytes) -> pd.DataFrame:
+    """A stage CSV as strings (empty cells are NA)."""
+    return pd.read_csv(io.BytesIO(data), dtype="string", keep_default_na=False, na_values=[""])
+
+
 def read_csv(store: ObjectStore, key: str, columns: list[str]) -> pd.DataFrame:
     try:
-        from io import BytesIO
-
-        return pd.read_csv(BytesIO(store.get_bytes(key)), dtype="string", keep_default_na=False, na_values=[""])
+        return csv_frame(store.get_bytes(key))
     except KeyNotFound:
         return pd.DataFrame({c: pd.Series(dtype="string") for c in columns})
 
@@ -127,13 +131,13 @@ def previous_splits(store: ObjectStore, config: SplitConfig) -> pd.DataFrame | N
     return read_csv(store, SPLITS, ["id", "group", "category", "split"])
 
 
-def usable_index(store: ObjectStore) -> tuple[pd.DataFrame, set[str], set[str], pd.DataFrame]:
-    """(index rows with a crop and no reject, crop ids, rejected ids, rejects) as stored now."""
+def usable_index(store: ObjectStore) -> tuple[pd.DataFrame, pd.DataFrame, set[str], set[str], pd.DataFrame]:
+    """(index rows with a crop and no reject, the whole index, crop ids, rejected ids, rejects) as stored now."""
     index = read_merged_index(store)
     rejects = read_csv(store, REJECTS, ["id", "reason", "detail"])
     rejected = set(rejects["id"])
     crop_ids = {o.key[len(CROPS):-4] for o in store.list(CROPS)} & set(index["id"])
-    return index[index["id"].isin(crop_ids - rejected)], crop_ids, rejected, rejects
+    return index[index["id"].isin(crop_ids - rejected)], index, crop_ids, rejected, rejects
 
 
 def crop_step(store: ObjectStore, settings: Settings, summary: PreprocessSummary, *, size: int = 128,
@@ -156,7 +160,7 @@ def group_step(store: ObjectStore) -> int:
 
 def split_step(store: ObjectStore, config: SplitConfig, summary: PreprocessSummary) -> None:
     """Split by group (stable), check the data, write splits.csv and the Keras layout."""
-    usable, crop_ids, rejected, rejects = usable_index(store)
+    usable, index, crop_ids, rejected, rejects = usable_index(store)
     groups = read_csv(store, GROUPS, ["id", "group", "reason"])
     items = usable[["id", "category", "slug"]].rename(columns={"slug": "department"}).merge(
         groups[["id", "group"]], on="id", how="left")
@@ -164,7 +168,7 @@ def split_step(store: ObjectStore, config: SplitConfig, summary: PreprocessSumma
         raise RuntimeError("groups.csv is older than the crops: run the group step first")
     splits, summary.split_conflicts = assign_splits(items, config, previous=previous_splits(store, config))
     splits = splits[["id", "group", "category", "split"]].sort_values(["split", "category", "id"])
-    raise_if_failed(check_splits(splits, read_merged_index(store), rejected, crop_ids))
+    raise_if_failed(check_splits(splits, index, rejected, crop_ids))
     write_csv(store, SPLITS, splits)
     store.put_bytes(SPLIT_CONFIG, json.dumps(config.as_dict()).encode(), "application/json")
     sync_layout(store, splits)

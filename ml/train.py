@@ -16,8 +16,8 @@ from typing import Callable
 import pandas as pd
 
 from infra.settings import Settings
-from infra.store import ObjectStore
-from ml.preprocess import SPLITS, crop_key, read_csv
+from infra.store import KeyNotFound, ObjectStore
+from ml.preprocess import SPLITS, crop_key, csv_frame
 from ml.runs import Run, fingerprint, load_run, new_run_id, package_versions, upload_run
 
 MODEL_KINDS = ("cnn", "vggface", "probe")
@@ -28,10 +28,13 @@ class TrainError(RuntimeError):
 
 
 def load_splits(store: ObjectStore) -> tuple[pd.DataFrame, str]:
-    data = store.get_bytes(SPLITS) if store.exists(SPLITS) else b""
+    try:
+        data = store.get_bytes(SPLITS)  # read once: parsed and fingerprinted from the same bytes
+    except KeyNotFound:
+        data = b""
     if not data:
         raise TrainError("no preprocessed/splits.csv: run `academic-faces preprocess` first")
-    splits = read_csv(store, SPLITS, ["id", "group", "category", "split"])
+    splits = csv_frame(data)
     if splits.empty or set(splits["split"]) < {"train", "validation"}:
         raise TrainError("splits.csv has no train/validation images: more data is needed before training")
     return splits, fingerprint(data)

@@ -42,6 +42,7 @@ class ObjectStorePipeline:
         self._services = contextlib.ExitStack()
         self.store: ObjectStore | None = None
         self.previous = None
+        # Shard and report are written on spider_closed, where the finish reason is known.
         crawler.signals.connect(self._closed, signal=signals.spider_closed)
         # Dry run: find people, store nothing (the report alone says what would be collected).
         self.dry_run = crawler.settings.getbool("DRY_RUN")
@@ -115,9 +116,6 @@ class ObjectStorePipeline:
         write_shard(self.store, self.spider.name, update.frame)
         self.since_checkpoint = 0
         return update
-
-    def close_spider(self) -> None:
-        pass  # the work happens on spider_closed, where the finish reason is known
 
     def _closed(self, spider, reason):
         try:
