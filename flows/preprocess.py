@@ -5,14 +5,13 @@ from __future__ import annotations
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
+from flows.retries import STORAGE_RETRIES
 from flows.summaries import preprocess_rows
 from infra.services import storage_settings
 from infra.settings import load_settings
 from infra.store import ObjectStore
 from ml.preprocess import PreprocessSummary, crop_step, group_step, split_step
 from ml.split import SplitConfig
-
-STORAGE_RETRIES = dict(retries=3, retry_delay_seconds=[5, 30, 120], retry_jitter_factor=0.5)
 
 
 def _store(settings) -> ObjectStore:

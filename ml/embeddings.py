@@ -182,16 +182,18 @@ class Embeddings(dict):
 
 def embed_crops(store: ObjectStore, ids: Iterable[str], *, crop_key: Callable[[str], str], workers: int = 1,
                 on_progress: Callable[[int, int], None] | None = None, embedder_options: dict | None = None,
-                pack: bool = True, io_threads: int = IO_THREADS) -> Embeddings:
+                pack: bool = True, io_threads: int = IO_THREADS, variant: str = "") -> Embeddings:
     """Vectors of the crops of ``ids`` (keys ``crop_key(id)``), from the cache or computed.
 
     Ids whose crop object is missing or does not embed are absent from the result (counted
     in ``stats``). ``on_progress(done, total)`` is called after each computed chunk, where
     total counts the ids that need computing. ``workers > 1`` computes in that many processes.
+    ``variant`` names crops that differ from the plain ones under the same ids (e.g. blurred
+    copies): their vectors get a cache of their own.
     """
     options = {**FaceEmbedder.DEFAULTS, **(embedder_options or {})}
     wanted = list(dict.fromkeys(ids))
-    name = _name_of(options)
+    name = _name_of(options) + (f"-{variant}" if variant else "")
     result = Embeddings()
     stats = {"requested": len(wanted), "from_pack": 0, "from_objects": 0, "computed": 0, "no_crop": 0, "failed": 0}
     result.stats = stats

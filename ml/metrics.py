@@ -18,14 +18,35 @@ def wilson_interval(successes: int, n: int, z: float = 1.96) -> tuple[float, flo
     """Wilson score interval for a binomial proportion; (0, 1) when n == 0."""
     if n < 0 or successes < 0 or successes > n:
         raise ValueError(f"invalid counts: {successes}/{n}")
-    if n == 0:
+    return _wilson(successes / n if n else 0.0, float(n), z)
+
+
+def _wilson(p: float, n: float, z: float = 1.96) -> tuple[float, float]:
+    """Wilson interval for proportion p observed on a (possibly fractional, effective) n."""
+    if n <= 0:
         return 0.0, 1.0
-    p = successes / n
     z2 = z * z
     denom = 1.0 + z2 / n
     centre = (p + z2 / (2 * n)) / denom
     half = z * np.sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / denom
     return float(max(0.0, centre - half)), float(min(1.0, centre + half))
+
+
+def effective_wilson(hits: np.ndarray, sizes: np.ndarray, z: float = 1.96) -> tuple[float, float]:
+    """Wilson interval on the design-effect-adjusted sample size of clustered 0/1 outcomes.
+
+    deff = (cluster-robust variance of the ratio estimate) / (binomial variance), at least 1.
+    With p = 0 or 1 nothing shows how correlated a person's photos are, so each person counts
+    once (n_eff = number of people): the cautious choice.
+    """
+    n, g = float(sizes.sum()), len(sizes)
+    p = float(hits.sum()) / n
+    if 0.0 < p < 1.0 and g > 1:
+        cluster_var = g / (g - 1) * float(np.sum((hits - p * sizes) ** 2)) / n ** 2
+        deff = max(1.0, cluster_var / (p * (1 - p) / n))
+    else:
+        deff = n / g
+    return _wilson(p, n / deff, z)
 
 
 def _encode(y_true: Sequence[str], proba: np.ndarray, labels: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -62,8 +83,9 @@ def evaluate_predictions(y_true: Sequence[str], proba: np.ndarray, labels: list[
     """Accuracy with 95 % CI, baselines, permutation p-value and the study's tables.
 
     Predicted class = argmax of ``proba`` (columns in ``labels`` order).  Without groups the
-    CI is Wilson; with groups it is a percentile bootstrap over groups and the permutation
-    test shuffles one label per group (the group's most frequent true label) among groups.
+    CI is Wilson; with groups it is the hull of a percentile bootstrap over groups and a
+    design-effect Wilson interval, and the permutation test shuffles one label per group
+    (the group's most frequent true label) among groups.
     """
     labels = list(labels)
     yt, yp, _ = _encode(y_true, proba, labels)
@@ -82,8 +104,12 @@ def evaluate_predictions(y_true: Sequence[str], proba: np.ndarray, labels: list[
         hits = np.bincount(gi, weights=correct, minlength=n_groups)
         idx = rng.integers(0, n_groups, size=(n_bootstrap, n_groups))
         boot = hits[idx].sum(axis=1) / sizes[idx].sum(axis=1)
-        ci_low, ci_high = (float(x) for x in np.percentile(boot, [2.5, 97.5]))
-        ci_method = "group_bootstrap_percentile"
+        boot_low, boot_high = np.percentile(boot, [2.5, 97.5])
+        # The percentile bootstrap collapses to a point when every person is all right (or all
+        # wrong); the design-effect Wilson interval does not. Report the hull of both.
+        wilson_low, wilson_high = effective_wilson(hits, sizes)
+        ci_low, ci_high = float(min(boot_low, wilson_low)), float(max(boot_high, wilson_high))
+        ci_method = "group_bootstrap_percentile+effective_n_wilson"
 
     # Permutation null: shuffle true labels (whole groups together when grouped).
     if gi is None:
@@ -138,23 +164,32 @@ def evaluate_predictions(y_true: Sequence[str], proba: np.ndarray, labels: list[
 
 
 def examples(ids: Sequence[Any], y_true: Sequence[str], proba: np.ndarray, labels: list[str],
-             k: int = 5) -> dict:
+             k: int = 5, groups: Sequence[Any] | None = None) -> dict:
     """Per class, the top-k most confident true positives, false positives and false negatives.
 
     Confidence is the probability of the predicted class (for a false negative: how sure the
-    model was of its wrong answer).  Ties keep input order.
+    model was of its wrong answer).  Ties keep input order.  With ``groups`` a row shows at
+    most one photo per person, so one person's many photos cannot fill it.
     """
     labels = list(labels)
     yt, yp, proba = _encode(y_true, proba, labels)
     ids = list(ids)
     if len(ids) != len(yt):
         raise ValueError(f"ids has {len(ids)} entries, expected {len(yt)}")
+    people = list(range(len(ids))) if groups is None else list(groups)
+    if len(people) != len(ids):
+        raise ValueError(f"groups has {len(people)} entries, expected {len(ids)}")
     conf = proba[np.arange(len(yt)), yp]
     order = np.argsort(-conf, kind="stable")
 
     def rows(mask: np.ndarray) -> list[dict]:
-        return [{"id": _py(ids[i]), "true": labels[yt[i]], "predicted": labels[yp[i]],
-                 "confidence": float(conf[i])} for i in order if mask[i]][:k]
+        out, seen = [], set()
+        for i in order:
+            if mask[i] and people[i] not in seen and len(out) < k:
+                seen.add(people[i])
+                out.append({"id": _py(ids[i]), "true": labels[yt[i]], "predicted": labels[yp[i]],
+                            "confidence": float(conf[i])})
+        return out
 
     out = {}
     for c, lab in enumerate(labels):

@@ -40,7 +40,8 @@ def load_splits(store: ObjectStore) -> tuple[pd.DataFrame, str]:
     return splits, fingerprint(data)
 
 
-def sync_split_folders(store: ObjectStore, splits: pd.DataFrame, target: Path) -> Path:
+def sync_split_folders(store: ObjectStore, splits: pd.DataFrame, target: Path, *,
+                       crop_key: Callable[[str], str] = crop_key) -> Path:
     """A local copy of the Keras folder layout (<split>/<category>/<id>.jpg), fetching only
     what is missing; files that are no longer in the splits are removed."""
     wanted = {target / s / c / f"{i}.jpg": i for i, c, s in zip(splits["id"], splits["category"], splits["split"])}

@@ -81,3 +81,14 @@ def test_scrapy_list_has_one_spider_per_registry_entry(tmp_path):
     assert spiders() == ["uni-a-cs", "uni-b-econ"]
     env.pop("ACADEMIC_FACES_DEPARTMENTS_FILE")
     assert "kit-dbis" in spiders()  # the built-in registry
+
+
+def test_evaluate_and_report_bad_input_is_a_clear_error(cli):
+    proc = cli("evaluate", "--controls", "blur,colour", check=False)
+    assert proc.returncode == 1 and "unknown control(s) ['colour']" in proc.stderr
+    proc = cli("evaluate", "--controls", "blur", "--blur", "2", check=False)
+    assert proc.returncode == 1 and "--blur must be a fraction" in proc.stderr
+    proc = cli("evaluate", check=False)
+    assert proc.returncode == 1 and "no trained 'probe' model yet" in proc.stderr
+    proc = cli("report", "compare", "probe-nothing", check=False)
+    assert proc.returncode == 1 and "no report for run 'probe-nothing'" in proc.stderr

@@ -60,9 +60,24 @@ def test_perfect_predictions_grouped():
     groups = [f"p{i}" for i in np.repeat(np.arange(40), 3)]
     r = evaluate_predictions(y, one_hot(idx), LABELS, groups=groups)
     assert r["accuracy"] == 1.0 and r["p_value"] < 0.01
-    assert r["ci_method"] == "group_bootstrap_percentile" and r["permutation_unit"] == "group"
+    assert r["ci_method"].startswith("group_bootstrap") and r["permutation_unit"] == "group"
     assert r["n_groups"] == 40
+    # All correct: the bootstrap alone would claim [1, 1]; each person counts once instead.
+    assert r["ci_high"] == 1.0 and abs(r["ci_low"] - 40 / (40 + 1.96 ** 2)) < 1e-9
     json.dumps(r)
+
+
+def test_effective_n_follows_correlation_within_people():
+    from ml.metrics import effective_wilson, wilson_interval
+
+    sizes = np.full(50, 4)
+    independent = np.array([2] * 50)       # every person half right: no extra correlation
+    clustered = np.array([4, 0] * 25)      # a person is all right or all wrong
+    low_i, high_i = effective_wilson(independent.astype(float), sizes)
+    low_c, high_c = effective_wilson(clustered.astype(float), sizes)
+    assert (low_i, high_i) == wilson_interval(100, 200)   # deff clipped at 1: plain Wilson over images
+    # deff ~ 4 (times the small-sample factor G/(G-1)): about one observation per person
+    assert (low_c, high_c) == pytest.approx(wilson_interval(25, 50), abs=0.003)
 
 
 def _random_grouped(seed):
@@ -151,3 +166,14 @@ def test_examples_ordering():
     confs = [e["confidence"] for e in examples(range(6), [LABELS[i] for i in yt], proba, LABELS)["cs"]["true_positives"]]
     assert confs == sorted(confs, reverse=True) and len(confs) == 3
     json.dumps(ex)
+
+
+def test_examples_show_one_photo_per_person():
+    yt = [0, 0, 0, 0]
+    proba = np.array([[0.9, 0.1, 0, 0], [0.8, 0.2, 0, 0], [0.7, 0.3, 0, 0], [0.6, 0.4, 0, 0]])
+    y = [LABELS[i] for i in yt]
+    ex = examples(list("abcd"), y, proba, LABELS, k=3, groups=["p1", "p1", "p2", "p1"])
+    assert [e["id"] for e in ex["cs"]["true_positives"]] == ["a", "c"]  # p1's best photo, then p2
+    assert len(examples(list("abcd"), y, proba, LABELS, k=3)["cs"]["true_positives"]) == 3
+    with pytest.raises(ValueError, match="groups"):
+        examples(list("abcd"), y, proba, LABELS, groups=["p1"])

@@ -1,7 +1,10 @@
-"""The Prefect flows `preprocess` and `train` on a real (temporary, local) Prefect API."""
+"""The Prefect flows `preprocess`, `train` and `evaluate` on a real (temporary, local) Prefect API."""
 from __future__ import annotations
 
 import json
+import re
+import urllib.error
+import urllib.request
 
 import pytest
 
@@ -16,6 +19,7 @@ pytestmark = pytest.mark.slow
 def test_preprocess_and_train_flows(prefect_api, settings, store, tmp_path, monkeypatch):
     from prefect.artifacts import Artifact
 
+    from flows.evaluate import evaluate_flow
     from flows.preprocess import preprocess
     from flows.train import train
 
@@ -35,3 +39,16 @@ def test_preprocess_and_train_flows(prefect_api, settings, store, tmp_path, monk
     assert trained["run"] == latest_run_id(store, "probe")
     assert 0.0 <= trained["metrics"]["test_accuracy"] <= 1.0
     assert "validation accuracy" in Artifact.get("train-probe").data
+
+    evaluated = evaluate_flow(model="probe", controls="blur", link_hours=2)
+    key = trained["run"].lower()
+    assert evaluated["run"] == trained["run"] and evaluated["controls"]["blur"]["status"] == "done"
+    summary = Artifact.get(f"evaluation-{key}").data
+    assert "Confound controls" in summary and "**blur**" in summary and "report.html" in summary
+    link = re.search(r"\((http[^)]+)\)", Artifact.get(f"report-{key}").data).group(1)  # a presigned URL
+    assert "X-Amz-Expires=7200" in link
+    with urllib.request.urlopen(link) as response:
+        assert b"confusion-heatmap" in response.read()
+    with pytest.raises(urllib.error.HTTPError):  # the bucket itself is private
+        urllib.request.urlopen(link.split("?")[0])
+    assert Artifact.get(f"per-class-{key}") is not None

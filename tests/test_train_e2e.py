@@ -34,7 +34,7 @@ def run_json(proc) -> dict:
 
 
 def test_train_probe_and_cnn_runs_and_reproduce(cli, store, tmp_path):
-    gender_manifest(tmp_path / "gender.csv", per_gender=60)
+    gender_manifest(tmp_path / "gender.csv", per_gender=250)
     cli("import", str(tmp_path / "gender.csv"), "--slug", "lfw-gender", "--university", "LFW")
     cli("preprocess", "--workers", "2")
 
@@ -53,7 +53,8 @@ def test_train_probe_and_cnn_runs_and_reproduce(cli, store, tmp_path):
     assert metrics["run"] == probe["run"] and metrics["chance"] == 0.5 and metrics["n_test"] > 0
     assert metrics["ci_low"] <= metrics["accuracy"] <= metrics["ci_high"] and metrics["ci_method"].startswith("group")
     assert abs(metrics["accuracy"] - probe["metrics"]["test_accuracy"]) < 1e-9  # same test split, same model
-    assert metrics["p_value"] < 0.05 and store.exists(f"reports/{probe['run']}/metrics.json")
+    assert metrics["p_value"] < 0.05 and store.exists(f"reports/{probe['run']}/report.html")
+    assert metrics["ci_low"] > 0.85, metrics  # the person-grouped gender task: clearly learnable
 
     # Prediction from the stored run: probabilities for a face, a clear error for no face.
     data = require_shared_data()
