@@ -1,5 +1,8 @@
-"""Prefect flow `crawl`: each department is its own task running `scrapy crawl` in a
-subprocess, retried with backoff; a table artifact summarises the run."""
+"""Prefect flows `crawl` (every department as its own task running `scrapy crawl` in a
+subprocess, retried with backoff; a table artifact summarises the run) and
+`crawl-department` (one department as its own flow run, so that a pool's workers share
+the departments; its task carries a `site:<host>` tag, and a tag concurrency limit of 1
+per site keeps workers from crawling one site at the same time)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -36,8 +39,31 @@ def crawl_department(slug: str, departments_file: str | None = None) -> dict:
     summary = result.summary()
     logger.info("%s: %s", slug, {k: v for k, v in summary.items() if k != "skipped"})
     if not result.ok:
-        raise CrawlFailed(f"crawl of {slug} failed (exit {result.returncode}):\n{result.log_tail[-2000:]}")
+        raise CrawlFailed(f"crawl of {slug} failed ({result.failure}):\n{result.log_tail[-2000:]}")
     return summary
+
+
+def site_tags(department) -> list[str]:
+    return [f"site:{host}" for host in department.allowed_domains]
+
+
+def department_task(department, settings: Settings):
+    """The crawl task for one department: its site tags, the configured number of retries."""
+    return crawl_department.with_options(tags=site_tags(department), retries=settings.crawl_retries)
+
+
+@flow(name="crawl-department", log_prints=True)
+def crawl_one(slug: str, departments_file: str | None = None) -> dict:
+    """Crawl one department (by registry slug) and merge it into raw/index.csv."""
+    settings = _settings(departments_file)
+    (department,) = select_departments(settings.departments_file, [slug])
+    with storage_settings(settings) as resolved:
+        summary = department_task(department, settings)(slug, departments_file)
+        store = ObjectStore.from_settings(resolved)
+        merged, problems = with_retries(lambda: rebuild_merged_index(store), what="rebuild index")
+    for problem in problems:
+        get_run_logger().warning("merged index: %s", problem)
+    return {**summary, "index_rows": len(merged)}
 
 
 @flow(name="crawl", log_prints=True)
@@ -47,7 +73,7 @@ def crawl(departments_file: str | None = None, only: list[str] | None = None) ->
     departments = select_departments(settings.departments_file, only)
     # Holding the storage open keeps an embedded S3 server up for all tasks.
     with storage_settings(settings) as resolved:
-        futures = [crawl_department.submit(d.slug, departments_file) for d in departments]
+        futures = [department_task(d, settings).submit(d.slug, departments_file) for d in departments]
         summaries, errors = [], []
         for dept, future in zip(departments, futures):
             try:

@@ -44,6 +44,7 @@ class Settings:
     max_page_bytes: int = 10 * 1024 * 1024
     download_timeout: float = 30.0
     recheck_rejected_days: float = 30.0  # a rejected photo without validators is retried after this
+    crawl_retries: int = 2  # a failed department crawl (site down, S3 away) is retried after 10 s, then 60 s
     departments_file: Path | None = None
 
     @property

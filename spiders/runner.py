@@ -34,8 +34,21 @@ class CrawlResult:
     log_tail: str = ""
 
     @property
+    def failure(self) -> str | None:
+        """Why this crawl counts as failed, or None."""
+        if self.returncode != 0:
+            return f"exit {self.returncode}"
+        if not self.report:
+            return "no crawl report"
+        if self.stats.get("index/write_failed"):
+            return "its index could not be written"
+        if not self.stats.get("pages/fetched"):  # e.g. connection refused: nothing was seen, nothing changed
+            return "no page could be fetched (site down or unreachable?)"
+        return None
+
+    @property
     def ok(self) -> bool:
-        return self.returncode == 0 and bool(self.report) and not self.stats.get("index/write_failed")
+        return self.failure is None
 
     @property
     def people(self) -> list[dict]:

@@ -134,10 +134,3 @@ def test_dry_run_lists_people_and_stores_nothing(cli, demo, settings, store):
     # download would reject (404, decompression bomb, redirect loop).
     assert f"{cs.slug}: {len(cs.people) + 3} people (dry run)" in out
     assert list(store.list("")) == []  # the test's own bucket stays empty
-
-
-def test_readme_main_job_demo_runs_crawl_preprocess_and_training(cli, store):
-    out = cli("demo", "--people", "3", "--port", "0", timeout=600)
-    assert "stored 12 of 12 ground-truth photos, 0 unexpected" in out.stderr
-    assert "class balance" in out.stdout and "probe run probe-" in out.stderr
-    assert store.exists("preprocessed/splits.csv") and any(store.list("models/latest/"))

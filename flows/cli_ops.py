@@ -1,0 +1,76 @@
+"""`academic-faces` commands that run the whole job: `run` (the pipeline flow)."""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from flows.cli_common import CliError
+from flows.cli_common import cli_settings as _settings
+from flows.cli_common import with_store as _with_store
+
+MODEL_KINDS = ("probe", "cnn", "vggface")
+
+
+def parse_models(text: str) -> list[str]:
+    models = [m.strip() for m in text.split(",") if m.strip()]
+    unknown = sorted(set(models) - set(MODEL_KINDS))
+    if not models or unknown:
+        raise CliError(f"--models wants a comma-separated list of {', '.join(MODEL_KINDS)}; got {text!r}")
+    return list(dict.fromkeys(models))
+
+
+def stage_table(rows: list[dict]):
+    from rich.table import Table
+
+    table = Table("stage", "status", "seconds", "result", title="pipeline")
+    for row in rows:
+        out = row["outputs"]
+        result = (f"accuracy {out['accuracy']:.3f} ({out['ci_low']:.3f}-{out['ci_high']:.3f}), chance "
+                  f"{out['chance']:.3f}, p {out['p_value']:.3g}" if "accuracy" in out
+                  else ", ".join(f"{k} {v}" for k, v in out.items()))
+        table.add_row(row["stage"], row["status"], f"{row['seconds']:.1f}", result)
+    return table
+
+
+def cmd_run(args) -> int:
+    from flows.pipeline import pipeline
+    from flows.summaries import table_console
+    from ml.evaluate import download_report, parse_controls
+
+    models = parse_models(args.models)
+    parse_controls(args.controls)  # a clear error before anything runs
+    settings = _settings(args)
+    departments_file = str(settings.departments_file) if args.departments else None
+    result = pipeline(departments_file=departments_file, only=args.only, models=models, epochs=args.epochs,
+                      controls=args.controls, fan_out=args.fan_out, recrawl_after_hours=args.recrawl_after,
+                      force=args.force)
+    table_console().print(stage_table(result["stages"]))
+    reports = _with_store(settings, lambda store: [download_report(store, run, settings.home / "reports" / run)
+                                                   for run in result["reports"]])
+    for path in reports:
+        print(f"report: {Path(path).absolute()}", file=sys.stderr)
+    if args.json:
+        print(json.dumps(result["stages"], indent=1, default=str))
+    return 0
+
+
+def add_recrawl_after(parser) -> None:
+    parser.add_argument("--recrawl-after", type=float, default=12.0, metavar="HOURS",
+                        help="skip the crawl when the same departments were crawled less than HOURS ago "
+                             "(default 12; 0 always crawls)")
+
+
+def add_ops_commands(sub) -> None:
+    p = sub.add_parser("run", help="the whole job: crawl, preprocess, train, evaluate (unchanged stages skipped)")
+    p.add_argument("--departments", metavar="FILE", help="registry file replacing the built-in one")
+    p.add_argument("--only", nargs="+", metavar="SLUG", help="crawl only these departments")
+    p.add_argument("--models", default="probe", help="comma-separated: probe, cnn, vggface (default probe)")
+    p.add_argument("--epochs", type=int, help="maximum epochs for cnn/vggface")
+    p.add_argument("--controls", default="none", help="confound controls: blur, lodo, all or none (default)")
+    p.add_argument("--fan-out", action="store_true",
+                   help="one crawl-department flow run per department on the work pool (needs `deploy`)")
+    add_recrawl_after(p)
+    p.add_argument("--force", action="store_true", help="run every stage even when its inputs did not change")
+    p.add_argument("--json", action="store_true", help="print the stages as JSON")
+    p.set_defaults(func=cmd_run)
