@@ -1,12 +1,15 @@
-"""`academic-faces` commands that run the whole job: `run` (the pipeline flow)."""
+"""`academic-faces` commands that run the whole job: `run` (the pipeline flow) and the local
+stack (`up`, `down`, `status`, `deploy`)."""
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 
 from flows.cli_common import CliError
 from flows.cli_common import cli_settings as _settings
+from flows.cli_common import err_console as _console
 from flows.cli_common import with_store as _with_store
 
 MODEL_KINDS = ("probe", "cnn", "vggface")
@@ -55,6 +58,62 @@ def cmd_run(args) -> int:
     return 0
 
 
+def cmd_up(args) -> int:
+    from infra.stack import LocalStack
+
+    stack = LocalStack(_settings(args))
+    with _console().status("starting the object store, the Prefect server and workers"):
+        state = stack.up(port=args.port, workers=args.workers)
+    print(f"Prefect UI: {stack.ui_url()}")
+    print(f"PREFECT_API_URL={state['prefect']['api_url']}")
+    print(f"workers: {', '.join(w['name'] for w in state['workers'])} (pool academic-faces)")
+    return 0
+
+
+def cmd_down(args) -> int:
+    from infra.stack import LocalStack
+
+    stopped = LocalStack(_settings(args)).down()
+    print("stopped: " + (", ".join(stopped) if stopped else "nothing was running"))
+    return 0
+
+
+def cmd_status(args) -> int:
+    from rich.table import Table
+
+    from flows.summaries import table_console
+    from infra.stack import LocalStack
+
+    rows = LocalStack(_settings(args)).status()
+    table = Table("component", "pid", "state", "detail", title="local stack")
+    for row in rows:
+        table.add_row(row.name, str(row.pid or "—"), "running" if row.running else "stopped", row.detail)
+    table_console().print(table)
+    return 0 if all(r.running for r in rows) else 1
+
+
+def cmd_deploy(args) -> int:
+    import os
+
+    from infra import prefect_api
+    from infra.stack import LocalStack, prefect_env
+    from spiders.registry import load_registry
+
+    settings = _settings(args)
+    api_url = os.environ.get("PREFECT_API_URL") or LocalStack(settings).api_url
+    if not api_url:
+        raise CliError("no Prefect server: run `academic-faces up`, or set PREFECT_API_URL")
+    prefect_api.ensure_work_pool(api_url)
+    prefect_api.ensure_zombie_automation(api_url)
+    hosts = [h for d in load_registry(settings.departments_file) for h in d.allowed_domains]
+    tags = prefect_api.ensure_site_limits(api_url, hosts)
+    output = prefect_api.deploy(api_url, {**os.environ, **prefect_env(api_url)})
+    names = sorted(set(re.findall(r"'([\w-]+/[\w-]+)'", output)))
+    print(f"deployed to {api_url}: {', '.join(names) or output.strip()[-500:]}")
+    print(f"concurrency limits (1 crawl per site): {', '.join(tags) or 'none'}")
+    return 0
+
+
 def add_recrawl_after(parser) -> None:
     parser.add_argument("--recrawl-after", type=float, default=12.0, metavar="HOURS",
                         help="skip the crawl when the same departments were crawled less than HOURS ago "
@@ -74,3 +133,15 @@ def add_ops_commands(sub) -> None:
     p.add_argument("--force", action="store_true", help="run every stage even when its inputs did not change")
     p.add_argument("--json", action="store_true", help="print the stages as JSON")
     p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("up", help="start the local stack: object store, Prefect server + UI, workers (127.0.0.1)")
+    p.add_argument("--port", type=int, default=4200, help="Prefect API and UI port (default 4200; 0: any free)")
+    p.add_argument("--workers", type=int, default=1, help="process workers on the academic-faces pool (default 1)")
+    p.set_defaults(func=cmd_up)
+    p = sub.add_parser("down", help="stop the local stack started by `up`")
+    p.set_defaults(func=cmd_down)
+    p = sub.add_parser("status", help="state of the local stack's components")
+    p.set_defaults(func=cmd_status)
+    p = sub.add_parser("deploy", help="apply prefect.yaml (deployments, schedules) to the stack's Prefect server")
+    p.add_argument("--departments", metavar="FILE", help="registry whose sites get per-site crawl limits")
+    p.set_defaults(func=cmd_deploy)

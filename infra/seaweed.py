@@ -124,6 +124,13 @@ class EmbeddedS3:
         return access, secret
 
     # -- discovery -----------------------------------------------------------------
+    def recorded(self) -> dict:
+        """What server.json says (pid and ports), or {}."""
+        try:
+            return json.loads(self.state_file.read_text())
+        except (OSError, ValueError):
+            return {}
+
     def running(self) -> S3Endpoint | None:
         """The live server recorded for this root, if any."""
         try:
