@@ -28,6 +28,8 @@ def cmd_crawl(args) -> int:
     console = _console()
     if args.dry_run:
         return _dry_run(departments, settings, args.parallel, console)
+    if args.fan_out:
+        return _fan_out(settings, args.only)
     with storage_settings(settings) as resolved:
         store = ObjectStore.from_settings(resolved)
         store.ensure_bucket()
@@ -45,6 +47,19 @@ def cmd_crawl(args) -> int:
     for r in failed:
         console.print(f"[red]{r.slug} failed ({r.failure}); end of its log:[/red]\n{r.log_tail[-1500:]}")
     return 1 if failed else 0
+
+
+def _fan_out(settings, only) -> int:
+    """The Prefect `crawl` flow, one `crawl-department` flow run per department on the pool's workers."""
+    from flows.cli_ops import use_fan_out_api
+
+    use_fan_out_api(settings)
+    from flows.crawl import crawl
+    from flows.summaries import crawl_table, table_console
+
+    departments_file = str(settings.departments_file) if settings.departments_file else None
+    table_console().print(crawl_table(crawl(departments_file, only, fan_out=True)))
+    return 0
 
 
 def _dry_run(departments, settings, parallel: int, console) -> int:
@@ -175,6 +190,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--parallel", type=int, default=4, help="departments crawled at once (default 4)")
     p.add_argument("--dry-run", action="store_true",
                    help="list the people that would be collected; download and store nothing")
+    p.add_argument("--fan-out", action="store_true", help="one flow run per department on the work pool's "
+                   "workers (needs `academic-faces up` and `deploy`, or PREFECT_API_URL)")
     p.set_defaults(func=cmd_crawl)
 
     add_ml_commands(sub)

@@ -36,14 +36,30 @@ def stage_table(rows: list[dict]):
     return table
 
 
+def use_fan_out_api(settings) -> str:
+    """Fan-out needs a Prefect server with the deployments: PREFECT_API_URL, or the local stack's."""
+    import os
+
+    from infra.stack import LocalStack, api_healthy
+
+    api_url = os.environ.get("PREFECT_API_URL") or LocalStack(settings).api_url
+    if not api_url or not api_healthy(api_url):
+        raise CliError("--fan-out runs departments on the work pool's workers: start them with `academic-faces up` "
+                       "and `academic-faces deploy` (or set PREFECT_API_URL to a server with the deployments)")
+    os.environ["PREFECT_API_URL"] = api_url  # before Prefect reads its settings
+    return api_url
+
+
 def cmd_run(args) -> int:
+    settings = _settings(args)
+    if args.fan_out:
+        use_fan_out_api(settings)
     from flows.pipeline import pipeline
     from flows.summaries import table_console
     from ml.evaluate import download_report, parse_controls
 
     models = parse_models(args.models)
     parse_controls(args.controls)  # a clear error before anything runs
-    settings = _settings(args)
     departments_file = str(settings.departments_file) if args.departments else None
     result = pipeline(departments_file=departments_file, only=args.only, models=models, epochs=args.epochs,
                       controls=args.controls, fan_out=args.fan_out, recrawl_after_hours=args.recrawl_after,
@@ -63,7 +79,7 @@ def cmd_up(args) -> int:
 
     stack = LocalStack(_settings(args))
     with _console().status("starting the object store, the Prefect server and workers"):
-        state = stack.up(port=args.port, workers=args.workers)
+        state = stack.up(port=args.port, workers=args.workers, worker_limit=args.worker_limit)
     print(f"Prefect UI: {stack.ui_url()}")
     print(f"PREFECT_API_URL={state['prefect']['api_url']}")
     print(f"workers: {', '.join(w['name'] for w in state['workers'])} (pool academic-faces)")
@@ -137,6 +153,7 @@ def add_ops_commands(sub) -> None:
     p = sub.add_parser("up", help="start the local stack: object store, Prefect server + UI, workers (127.0.0.1)")
     p.add_argument("--port", type=int, default=4200, help="Prefect API and UI port (default 4200; 0: any free)")
     p.add_argument("--workers", type=int, default=1, help="process workers on the academic-faces pool (default 1)")
+    p.add_argument("--worker-limit", type=int, help="flow runs one worker runs at once (default: no limit)")
     p.set_defaults(func=cmd_up)
     p = sub.add_parser("down", help="stop the local stack started by `up`")
     p.set_defaults(func=cmd_down)

@@ -4,10 +4,8 @@
 Each stage runs as a subflow with its own retried tasks. A stage whose inputs did not
 change since it last succeeded is skipped (`infra.stages`: fingerprints of its input
 objects and parameters, recorded in the shared object store), so an unchanged rerun only
-recrawls (conditional requests) and checks fingerprints. The crawl can fan out one
-`crawl-department` flow run per department to the work pool (`fan_out=True`), so the
-departments spread over all workers; a run that crashes (its worker died) is submitted
-again.
+recrawls (conditional requests) and checks fingerprints. With `fan_out=True` the crawl
+runs one `crawl-department` flow run per department on the work pool (see flows/crawl.py).
 """
 from __future__ import annotations
 
@@ -20,23 +18,20 @@ from typing import Callable
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 
-from flows.crawl import crawl, select_departments
+from flows.crawl import crawl
 from flows.crawl import _settings as crawl_settings
 from flows.evaluate import evaluate_flow
 from flows.preprocess import preprocess as preprocess_flow
 from flows.retries import STORAGE_RETRIES
 from flows.train import train as train_flow
-from infra.index import rebuild_merged_index
 from infra.services import open_store, storage_settings
 from infra.settings import load_settings
 from infra.stages import current_record, digest, index_digest, object_digest, write_record
-from infra.store import ObjectStore, keys, with_retries
+from infra.store import ObjectStore, keys
 from ml.evaluate import REPORT_LAST, report_key
 from ml.preprocess import SPLITS
 from ml.runs import MODELS
 
-CRAWL_DEPLOYMENT = "crawl-department/crawl-department"
-CRASH_RESUBMITS = 2
 
 
 def _fingerprint(store: ObjectStore, stage: str, params: dict) -> tuple[str, Callable[[dict], bool]]:
@@ -115,33 +110,6 @@ def retrain(models: list[str] | None = None, epochs: int | None = None, seed: in
     return rows
 
 
-@task(task_run_name="crawl-run-{slug}")
-def dispatch_crawl(slug: str, departments_file: str | None) -> dict:
-    """One department as a `crawl-department` flow run on the work pool; resubmitted if it crashes."""
-    from prefect.deployments import run_deployment
-
-    logger = get_run_logger()
-    for attempt in range(1 + CRASH_RESUBMITS):
-        run = run_deployment(CRAWL_DEPLOYMENT, parameters={"slug": slug, "departments_file": departments_file},
-                             timeout=None, poll_interval=2, flow_run_name=f"crawl-{slug}-{attempt + 1}")
-        if run.state is not None and run.state.is_completed():
-            return {"slug": slug, "flow_run": str(run.id), "attempts": attempt + 1}
-        state = run.state.name if run.state else "unknown"
-        if state != "Crashed":
-            raise RuntimeError(f"crawl of {slug} ended {state} (flow run {run.id})")
-        logger.warning("crawl of %s crashed (flow run %s, its worker died?): submitting it again", slug, run.id)
-    raise RuntimeError(f"crawl of {slug} crashed {1 + CRASH_RESUBMITS} times")
-
-
-def fan_out_crawl(departments_file: str | None, only: list[str] | None) -> list[dict]:
-    departments = select_departments(crawl_settings(departments_file).departments_file, only)
-    futures = [dispatch_crawl.submit(d.slug, departments_file) for d in departments]
-    results = [f.result() for f in futures]
-    with open_store(load_settings()) as store:  # parallel department runs race on raw/index.csv: merge again
-        with_retries(lambda: rebuild_merged_index(store), what="rebuild index")
-    return results
-
-
 @flow(name="pipeline", log_prints=True)
 def pipeline(departments_file: str | None = None, only: list[str] | None = None, models: list[str] | None = None,
              epochs: int | None = None, seed: int = 0, controls: str = "none", fan_out: bool = False,
@@ -167,7 +135,7 @@ def crawl_stage(departments_file: str | None, only: list[str] | None, fan_out: b
     params = {"registry": hashlib.sha256(Path(registry).read_bytes()).hexdigest(), "only": sorted(only or [])}
 
     def crawl_now() -> dict:
-        crawled = fan_out_crawl(departments_file, only) if fan_out else crawl(departments_file, only)
+        crawled = crawl(departments_file, only, fan_out=fan_out)
         return {"departments": len(crawled)}
     try:
         return run_stage("crawl", params, force, crawl_now, max_age_hours=recrawl_after_hours)

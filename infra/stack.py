@@ -113,7 +113,8 @@ class LocalStack:
         return f"http://{HOST}:{port}" if port else None
 
     # -- up ---------------------------------------------------------------------------------
-    def up(self, *, port: int = 4200, workers: int = 1, timeout: float = 120.0) -> dict:
+    def up(self, *, port: int = 4200, workers: int = 1, worker_limit: int | None = None,
+           timeout: float = 120.0) -> dict:
         state = self.state()
         storage = self._start_store()
         state["store"] = {"embedded": self.settings.embedded, "endpoint": storage.s3_endpoint}
@@ -126,7 +127,7 @@ class LocalStack:
         taken = {w["name"] for w in live}
         names = (f"local-{i}" for i in range(1, 1000) if f"local-{i}" not in taken)
         while len(live) < workers:
-            live.append(self.start_worker(next(names), storage, api_url))
+            live.append(self.start_worker(next(names), storage, api_url, worker_limit))
         state["workers"] = live
         self._save(state)
         wait_for_workers(api_url, live, timeout)
@@ -163,13 +164,13 @@ class LocalStack:
             time.sleep(0.5)
         return {"pid": pid, "port": port, "api_url": api_url}
 
-    def start_worker(self, name: str, storage: Settings, api_url: str) -> dict:
+    def start_worker(self, name: str, storage: Settings, api_url: str, limit: int | None = None) -> dict:
         env = {**os.environ, **settings_env(storage), **prefect_env(api_url),
                "ACADEMIC_FACES_PROJECT_DIR": str(PROJECT_DIR),
                "PREFECT_FLOWS_HEARTBEAT_FREQUENCY": str(HEARTBEAT_SECONDS)}
         log = self.dir / f"worker-{name}.log"
-        pid = spawn([prefect_binary(), "worker", "start", "--pool", WORK_POOL, "--type", "process", "--name", name],
-                    env, log, cwd=PROJECT_DIR)
+        cmd = [prefect_binary(), "worker", "start", "--pool", WORK_POOL, "--type", "process", "--name", name]
+        pid = spawn(cmd + (["--limit", str(limit)] if limit else []), env, log, cwd=PROJECT_DIR)
         return {"name": name, "pid": pid, "log": str(log)}
 
     # -- down / status ----------------------------------------------------------------------
