@@ -13,6 +13,7 @@ from flows.cli_common import err_console as _console
 from flows.cli_common import with_store as _with_store
 from flows.cli_ml import add_ml_commands
 from flows.cli_ops import add_ops_commands, add_recrawl_after
+from flows.cli_privacy import add_privacy_commands
 
 # -- crawl ---------------------------------------------------------------------------------
 def cmd_crawl(args) -> int:
@@ -196,6 +197,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_ml_commands(sub)
     add_ops_commands(sub)
+    add_privacy_commands(sub)
 
     index = sub.add_parser("index", help="the merged photo index").add_subparsers(dest="action", required=True)
     p = index.add_parser("export", help="write raw/index.csv to a file")

@@ -16,6 +16,7 @@ from typing import Callable
 import pandas as pd
 
 from infra.index import read_merged_index
+from infra.privacy import load_denylist
 from infra.settings import Settings
 from infra.store import KeyNotFound, ObjectStore
 from ml.checks import check_index, check_splits, class_balance, raise_if_failed
@@ -52,6 +53,14 @@ class PreprocessSummary:
     def crop_rate(self) -> float:
         done = self.cropped_now + self.rejected_now
         return done / self.seconds_crop if self.seconds_crop else 0.0
+
+
+def allowed_rows(store: ObjectStore, index: pd.DataFrame) -> pd.DataFrame:
+    """The index without anyone a removal request denies (a safety net: `forget` deletes their rows)."""
+    denylist = load_denylist(store)
+    if not denylist or index.empty:
+        return index
+    return index[[not denylist.denies_row(row) for row in index.to_dict("records")]]
 
 
 def csv_frame(data: bytes) -> pd.DataFrame:
@@ -133,7 +142,7 @@ def previous_splits(store: ObjectStore, config: SplitConfig) -> pd.DataFrame | N
 
 def usable_index(store: ObjectStore) -> tuple[pd.DataFrame, pd.DataFrame, set[str], set[str], pd.DataFrame]:
     """(index rows with a crop and no reject, the whole index, crop ids, rejected ids, rejects) as stored now."""
-    index = read_merged_index(store)
+    index = allowed_rows(store, read_merged_index(store))
     rejects = read_csv(store, REJECTS, ["id", "reason", "detail"])
     rejected = set(rejects["id"])
     crop_ids = {o.key[len(CROPS):-4] for o in store.list(CROPS)} & set(index["id"])
@@ -143,7 +152,7 @@ def usable_index(store: ObjectStore) -> tuple[pd.DataFrame, pd.DataFrame, set[st
 def crop_step(store: ObjectStore, settings: Settings, summary: PreprocessSummary, *, size: int = 128,
               workers: int | None = None, on_result: Callable[[CropResult], None] | None = None,
               allowed_categories: set[str] | None = None) -> None:
-    index = read_merged_index(store)
+    index = allowed_rows(store, read_merged_index(store))
     raise_if_failed(check_index(index, allowed_categories))
     summary.images = len(index)
     crop_new_images(store, settings, index, size=size, workers=workers, on_result=on_result, summary=summary)

@@ -21,6 +21,7 @@ from ml.preprocess import SPLITS, crop_key, csv_frame
 from ml.runs import Run, fingerprint, load_run, new_run_id, package_versions, upload_run
 
 MODEL_KINDS = ("cnn", "vggface", "probe")
+DATA_IDS = "data_ids.txt"  # in models/<run>/: the train + validation image ids
 
 
 class TrainError(RuntimeError):
@@ -106,6 +107,9 @@ def train(store: ObjectStore, settings: Settings, kind: str, *, config: dict | N
             history, labels = outcome.history, outcome.labels
             metrics = {"val_accuracy": outcome.val_accuracy, "best_epoch": outcome.best_epoch, **outcome.params}
             full_config["training"] = _jsonable(outcome.extra)  # e.g. VGGFace weights file and its SHA-256
+        learned = splits.loc[splits["split"].isin(["train", "validation"]), "id"]
+        # Which photos this model learned from: a removal request (forget) names the runs it affects.
+        (out / DATA_IDS).write_text("\n".join(sorted(learned)) + "\n")
         metrics["train_seconds"] = round(time.perf_counter() - started, 2)
         metrics["images"] = {s: int(n) for s, n in splits["split"].value_counts().items()}
         run_config = {"model_config": full_config, "data_fingerprint": fp, "packages": package_versions()}

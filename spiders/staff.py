@@ -14,6 +14,7 @@ from collections import defaultdict
 import scrapy
 from scrapy.http import TextResponse
 
+from infra.privacy import Denylist
 from infra.settings import load_settings
 from spiders.crawl_state import RejectedPhotos
 from spiders.extract import Selectors, extract_detail, extract_page, name_key
@@ -39,6 +40,7 @@ class StaffSpider(scrapy.Spider):
         # Both filled by the store pipeline from the object store when the crawl opens:
         self.known_images: dict[str, dict] = {}  # image_url -> index row
         self.rejected = RejectedPhotos()  # photo URLs rejected by earlier crawls
+        self.denylist = Denylist()  # removal requests: never requested, never stored
         self.photo_claims: dict[str, set[str]] = defaultdict(set)  # image_url -> people (name keys)
         self.skipped_examples: list[dict] = []
         self.found_people: list[dict] = []  # dry run: who would be collected
@@ -82,6 +84,10 @@ class StaffSpider(scrapy.Spider):
             return
         if SVG_PATH.search(photo_url.split("?")[0]):
             self.skip("svg", photo_url, name, image=True)
+            return
+        if self.denylist.denies_url(photo_url) or self.denylist.denies_person(self.department.university,
+                                                                              name_key(name)):
+            self.skip("denied", photo_url, name)
             return
         first = photo_url not in self.photo_claims
         self.photo_claims[photo_url].add(name_key(name))

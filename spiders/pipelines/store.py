@@ -17,6 +17,7 @@ from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet.threads import deferToThread
 
 from infra.index import read_shard, rebuild_merged_index, shard_slugs, write_shard
+from infra.privacy import load_denylist
 from infra.services import storage_settings
 from infra.settings import load_settings
 from infra.store import ObjectStore, StoreError, keys
@@ -62,6 +63,7 @@ class ObjectStorePipeline:
         self.store = ObjectStore.from_settings(settings)
         self.store.ensure_bucket()
         self.previous = read_shard(self.store, self.spider.name)
+        self.spider.denylist = load_denylist(self.store)
         self.spider.rejected = RejectedPhotos.load(self.store, self.spider.name,
                                                    self.crawler.settings.getfloat("REJECTED_RECHECK_DAYS", 30.0))
         # The spider sends conditional requests for photos it already has.
@@ -85,6 +87,9 @@ class ObjectStorePipeline:
                 raise DropItem(f"not modified but unknown: {item.image_url}")
             row = {**known, "page_url": item.page_url, "name": item.name, "name_key": item.name_key}
             stats.inc_value("images/unchanged")
+        elif self.spider.denylist.denies_id(item.image_id):  # the same photo under a new URL
+            self.spider.skip("denied", item.image_url, item.name)
+            raise DropItem("denied by a removal request")
         else:
             key = keys.raw_image(item.image_id, item.extension)
             try:
