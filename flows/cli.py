@@ -133,8 +133,12 @@ def cmd_import(args) -> int:
     manifest = Path(args.manifest)
     if not manifest.is_file():
         raise CliError(f"manifest {manifest} does not exist")
-    summary = _with_store(_settings(args), lambda store: import_photos(
-        store, manifest, args.slug, university=args.university))
+    from infra.privacy import load_denylist
+
+    settings = _settings(args)
+    summary = _with_store(settings, lambda store: import_photos(
+        store, manifest, args.slug, university=args.university, denylist=load_denylist(store),
+        pseudonym_key=settings.pseudonym_key if settings.pseudonymise_names else None))
     _console().print(f"imported {summary.imported} new, {summary.unchanged} unchanged; rejected {summary.rejected}")
     return 0
 

@@ -16,9 +16,10 @@ def cmd_forget(args) -> int:
         raise CliError("give exactly one of --id, --name or --url")
     if args.university and not args.name:
         raise CliError("--university narrows --name only")
-    result = _with_store(_settings(args), lambda store: forget(
+    settings = _settings(args)
+    result = _with_store(settings, lambda store: forget(
         store, image_id=args.id, name=args.name, university=args.university, url=args.url, dry_run=args.dry_run,
-        reason=args.reason))
+        reason=args.reason, pseudonym_key=settings.pseudonym_key if settings.pseudonymise_names else None))
     if args.json:
         print(json.dumps(dataclasses.asdict(result), indent=1))
         return 0

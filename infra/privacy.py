@@ -31,6 +31,14 @@ def person_hash(university: str | None, name_key: str) -> str:
     return hashlib.sha256(f"{place}\x1f{name_key}".encode()).hexdigest()
 
 
+def pseudonym(key: str, name_key: str) -> str:
+    """A stable stand-in for a name: keyed (HMAC-SHA-256), so it cannot be reversed or checked
+    against a guessed name without the key. The same person gets the same pseudonym."""
+    import hmac
+
+    return "person-" + hmac.new(key.encode(), name_key.encode(), hashlib.sha256).hexdigest()[:20]
+
+
 def url_hash(url: str) -> str:
     return hashlib.sha256(url.strip().encode()).hexdigest()
 

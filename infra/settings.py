@@ -16,7 +16,9 @@ import yaml
 
 PREFIX = "ACADEMIC_FACES_"
 DEFAULT_CONFIG_FILE = "academic-faces.yaml"
-SECRET_FIELDS = frozenset({"s3_access_key", "s3_secret_key"})
+SECRET_FIELDS = frozenset({"s3_access_key", "s3_secret_key", "pseudonym_key"})
+# A secret may instead name a Prefect Secret block: ACADEMIC_FACES_S3_SECRET_KEY_BLOCK=my-block.
+BLOCK_SUFFIX = "_BLOCK"
 
 
 class SettingsError(ValueError):
@@ -45,6 +47,9 @@ class Settings:
     download_timeout: float = 30.0
     recheck_rejected_days: float = 30.0  # a rejected photo without validators is retried after this
     crawl_retries: int = 2  # a failed department crawl (site down, S3 away) is retried after 10 s, then 60 s
+    # Privacy: store a keyed hash ("person-<hex>") instead of names; grouping by person still works.
+    pseudonymise_names: bool = False
+    pseudonym_key: str | None = field(default=None, repr=False)
     departments_file: Path | None = None
 
     @property
@@ -75,6 +80,15 @@ def _convert(name: str, raw: Any, target: type | str, source: str) -> Any:
     if raw is None:
         return None
     kind = str(target)
+    if "bool" in kind:
+        if isinstance(raw, bool):
+            return raw
+        text = str(raw).strip().lower()
+        if text in ("1", "true", "yes", "on"):
+            return True
+        if text in ("0", "false", "no", "off", ""):
+            return False
+        raise SettingsError(f"{name}: expected true or false, got {raw!r} (from {source})")
     try:
         if "Path" in kind:
             return Path(str(raw)).expanduser()
@@ -116,7 +130,23 @@ def load_settings(env: Mapping[str, str] | None = None, config_file: Path | None
         var = PREFIX + name.upper()
         if var in env:
             values[name] = _convert(name, env[var], f.type, var)
-    return Settings(**values)
+        elif name in SECRET_FIELDS and var + BLOCK_SUFFIX in env:
+            values[name] = _secret_block(env[var + BLOCK_SUFFIX], var + BLOCK_SUFFIX)
+    settings = Settings(**values)
+    if settings.pseudonymise_names and not settings.pseudonym_key:
+        raise SettingsError(f"{PREFIX}PSEUDONYMISE_NAMES needs a secret {PREFIX}PSEUDONYM_KEY (environment, "
+                            f"or a Prefect Secret block named by {PREFIX}PSEUDONYM_KEY{BLOCK_SUFFIX})")
+    return settings
+
+
+def _secret_block(block_name: str, source: str) -> str:
+    """The value of a Prefect Secret block (credentials kept in the Prefect server, not in files)."""
+    from prefect.blocks.system import Secret
+
+    try:
+        return Secret.load(block_name).get()
+    except (ValueError, RuntimeError) as exc:
+        raise SettingsError(f"{source}: cannot load the Prefect Secret block {block_name!r}: {exc}") from None
 
 
 def settings_env(settings: Settings) -> dict[str, str]:

@@ -19,7 +19,8 @@ from pathlib import PurePosixPath
 import pandas as pd
 
 from infra.index import read_shard, rebuild_merged_index, shard_slugs, write_shard
-from infra.privacy import Denylist, load_denylist, person_hash, save_denylist, url_hash, write_audit
+from infra.privacy import (Denylist, load_denylist, person_hash, pseudonym, save_denylist, url_hash,
+                           write_audit)
 from infra.store import KeyNotFound, ObjectStore, keys
 from ml.embeddings import PREFIX as EMBEDDINGS
 from ml.evaluate import REPORTS
@@ -72,7 +73,7 @@ def _matches(frame: pd.DataFrame, *, ids: set[str], name_key: str | None, univer
 
 def forget(store: ObjectStore, *, image_id: str | None = None, name: str | None = None,
            university: str | None = None, url: str | None = None, dry_run: bool = False,
-           reason: str = "removal request") -> ForgetResult:
+           reason: str = "removal request", pseudonym_key: str | None = None) -> ForgetResult:
     from spiders.extract import name_key as make_name_key
 
     if sum(v is not None for v in (image_id, name, url)) != 1:
@@ -84,6 +85,8 @@ def forget(store: ObjectStore, *, image_id: str | None = None, name: str | None 
              {"kind": "person", "value": person_hash(university, key)} if name else
              {"kind": "url", "value": url_hash(url)})
     result = ForgetResult(query=query, dry_run=dry_run)
+    if key and pseudonym_key:  # the index keeps pseudonyms: match on the person's pseudonym
+        key = pseudonym(pseudonym_key, key)
 
     shards = {slug: read_shard(store, slug) for slug in shard_slugs(store)}
     wanted = {image_id} if image_id else set()

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from infra.index import read_shard, rebuild_merged_index, write_shard
 from infra.store import ObjectStore, content_id, keys
+from infra.privacy import Denylist, pseudonym
 from spiders.extract import name_key
 from spiders.index_update import update_shard
 from spiders.pipelines.validate import RejectedImage, inspect_image
@@ -49,7 +50,10 @@ def read_manifest(path: Path) -> list[dict]:
 
 
 def import_photos(store: ObjectStore, manifest: Path, slug: str, *, university: str = "local import",
-                  max_pixels: int = 40_000_000, min_side: int = 64) -> ImportSummary:
+                  max_pixels: int = 40_000_000, min_side: int = 64, pseudonym_key: str | None = None,
+                  denylist: Denylist | None = None) -> ImportSummary:
+    """Import the manifest's photos; denied people/photos are skipped (reason `denied`), and with
+    `pseudonym_key` names are stored as keyed pseudonyms."""
     if not SLUG_RE.match(slug):
         raise ManifestError(f"slug must be lowercase letters, digits and '-', got {slug!r}")
     rows = read_manifest(manifest)
@@ -67,15 +71,23 @@ def import_photos(store: ObjectStore, manifest: Path, slug: str, *, university: 
             summary.rejected[reason] = summary.rejected.get(reason, 0) + 1
             continue
         image_id, digest = content_id(data)
+        person = name_key(row["name"])
+        place = row.get("university") or university
+        if denylist is not None and (denylist.denies_id(image_id) or denylist.denies_person(place, person)):
+            summary.rejected["denied"] = summary.rejected.get("denied", 0) + 1
+            continue
+        shown = row["name"].strip()
+        if pseudonym_key:
+            shown = person = pseudonym(pseudonym_key, person)
         key = keys.raw_image(image_id, ext)
         if not store.exists(key):
             store.put_bytes(key, data, content_type, metadata={"source-file": file.name[:200]})
         summary.imported += image_id not in known
         summary.unchanged += image_id in known
         sightings.append({
-            "id": image_id, "category": row["category"], "image_url": file.as_uri(), "name": row["name"].strip(),
+            "id": image_id, "category": row["category"], "image_url": file.as_uri(), "name": shown,
             "page_url": manifest.resolve().as_uri(), "department": row.get("department") or slug,
-            "university": row.get("university") or university, "slug": slug, "name_key": name_key(row["name"]),
+            "university": place, "slug": slug, "name_key": person,
             "sha256": digest, "width": width, "height": height, "content_type": content_type,
             "bytes": len(data), "image_key": key, "etag": None, "last_modified": None,
         })

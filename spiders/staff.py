@@ -14,7 +14,7 @@ from collections import defaultdict
 import scrapy
 from scrapy.http import TextResponse
 
-from infra.privacy import Denylist
+from infra.privacy import Denylist, pseudonym
 from infra.settings import load_settings
 from spiders.crawl_state import RejectedPhotos
 from spiders.extract import Selectors, extract_detail, extract_page, name_key
@@ -41,6 +41,8 @@ class StaffSpider(scrapy.Spider):
         self.known_images: dict[str, dict] = {}  # image_url -> index row
         self.rejected = RejectedPhotos()  # photo URLs rejected by earlier crawls
         self.denylist = Denylist()  # removal requests: never requested, never stored
+        project = load_settings()  # the key stays out of Scrapy's settings (and so out of its logs)
+        self.pseudonym_key = project.pseudonym_key if project.pseudonymise_names else None
         self.photo_claims: dict[str, set[str]] = defaultdict(set)  # image_url -> people (name keys)
         self.skipped_examples: list[dict] = []
         self.found_people: list[dict] = []  # dry run: who would be collected
@@ -58,6 +60,14 @@ class StaffSpider(scrapy.Spider):
         self.logger.info("skipped (%s): %s", reason, url[:200])
         if name:
             self.logger.debug("skipped (%s): %s [%s]", reason, url[:200], name)
+
+    def stored_name(self, name: str) -> tuple[str, str]:
+        """(name, name key) as the index keeps them: pseudonyms when the settings ask for them."""
+        key = name_key(name)
+        if self.pseudonym_key:
+            key = pseudonym(self.pseudonym_key, key)
+            return key, key
+        return name, key
 
     def placeholder_urls(self) -> set[str]:
         return {url for url, people in self.photo_claims.items() if len(people) > 1}
@@ -185,9 +195,10 @@ class StaffSpider(scrapy.Spider):
             self.skip("noai", response.url, meta["person"], image=True)
             return
         dept = self.department
+        shown_name, key = self.stored_name(meta["person"])
         item = PhotoItem(
             slug=dept.slug, category=dept.category, department=dept.department, university=dept.university,
-            name=meta["person"], name_key=name_key(meta["person"]), page_url=meta["page_url"],
+            name=shown_name, name_key=key, page_url=meta["page_url"],
             image_url=response.request.url,
             body=None if response.status == 304 else response.body,
             etag=_header(response, b"ETag"), last_modified=_header(response, b"Last-Modified"),
