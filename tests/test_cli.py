@@ -1,10 +1,5 @@
 """The CLI's light commands, run as a user would (subprocess), against real SeaweedFS."""
-import sys
-from pathlib import Path
-
 import yaml
-
-from infra.index import read_shard
 
 
 def test_store_ls_and_get(cli, store, tmp_path):

@@ -3,7 +3,6 @@ department, a summary table artifact, failures surfaced after retries."""
 from __future__ import annotations
 
 import json
-import os
 
 import pytest
 

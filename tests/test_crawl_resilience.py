@@ -13,7 +13,7 @@ from infra.demosite import DemoServer, build_site
 from infra.index import read_merged_index, read_shard
 from infra.seaweed import EmbeddedS3
 from infra.settings import load_settings, settings_env
-from infra.store import ObjectStore, StoreError, keys
+from infra.store import ObjectStore, keys
 from tests.conftest import ROOT, require_shared_data
 
 pytestmark = pytest.mark.slow

@@ -9,10 +9,9 @@ import json
 
 import pytest
 
-from infra.demosite import DemoServer, build_site
 from infra.index import read_merged_index
 from infra.privacy import read_audit
-from tests.conftest import require_shared_data
+from tests.demo import served_demo
 from tests.test_train_e2e import run_json
 
 pytestmark = pytest.mark.slow
@@ -23,11 +22,7 @@ def keys_of(store) -> set[str]:
 
 
 def test_forget_a_person_everywhere_and_forever(cli, store, tmp_path):
-    data = require_shared_data()
-    truth = build_site(tmp_path / "site", data / "faces" / "lfw", data / "nonface", people_per_department=4)
-    with DemoServer(tmp_path / "site", port=0) as server:
-        registry = tmp_path / "departments.yaml"
-        registry.write_text(truth.departments_yaml(server.base_url), encoding="utf-8")
+    with served_demo(tmp_path, people_per_department=4) as (registry, truth):
         fast = {"ACADEMIC_FACES_DOWNLOAD_DELAY": "0.1"}
         cli("crawl", "--departments", str(registry), env=fast, timeout=600)
         cli("preprocess", "--workers", "2")

@@ -5,25 +5,20 @@ from __future__ import annotations
 
 import pytest
 
-from infra.demosite import DemoServer, build_site
 from infra.index import read_merged_index
 from infra.settings import load_settings
-from tests.conftest import require_shared_data
+from tests.demo import served_demo
 
 pytestmark = pytest.mark.slow
 TEXT_SUFFIXES = (".csv", ".json", ".md", ".html", ".txt", ".yaml", ".log")
 
 
 def test_pseudonymised_crawl_forget_and_no_secret_anywhere(cli, store, settings, tmp_path):
-    data = require_shared_data()
-    truth = build_site(tmp_path / "site", data / "faces" / "lfw", data / "nonface", people_per_department=3)
     pseudonym_key = "test-pseudonym-key-" + "x" * 20
     env = {"ACADEMIC_FACES_DOWNLOAD_DELAY": "0.05", "ACADEMIC_FACES_PSEUDONYMISE_NAMES": "true",
            "ACADEMIC_FACES_PSEUDONYM_KEY": pseudonym_key}
     outputs = []
-    with DemoServer(tmp_path / "site", port=0) as server:
-        registry = tmp_path / "departments.yaml"
-        registry.write_text(truth.departments_yaml(server.base_url), encoding="utf-8")
+    with served_demo(tmp_path, people_per_department=3) as (registry, truth):
         outputs.append(cli("crawl", "--departments", str(registry), env=env, timeout=600))
         index = read_merged_index(store)
         people = [p for d in truth.departments for p in d.people]

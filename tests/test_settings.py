@@ -1,5 +1,3 @@
-from pathlib import Path
-
 import pytest
 
 from infra.settings import SettingsError, load_settings, settings_env
@@ -39,3 +37,13 @@ def test_unknown_key_in_file(tmp_path):
     conf.write_text("buckett: x\n")
     with pytest.raises(SettingsError, match="unknown setting 'buckett'"):
         load_settings(env={}, config_file=conf)
+
+
+def test_booleans_and_pseudonym_key_are_checked():
+    assert load_settings(env={"ACADEMIC_FACES_PSEUDONYMISE_NAMES": "false"}).pseudonymise_names is False
+    on = load_settings(env={"ACADEMIC_FACES_PSEUDONYMISE_NAMES": "yes", "ACADEMIC_FACES_PSEUDONYM_KEY": "k" * 32})
+    assert on.pseudonymise_names is True and "k" * 32 not in repr(on) and on.public_dict()["pseudonym_key"] == "***"
+    with pytest.raises(SettingsError, match="expected true or false"):
+        load_settings(env={"ACADEMIC_FACES_PSEUDONYMISE_NAMES": "maybe"})
+    with pytest.raises(SettingsError, match="needs a secret ACADEMIC_FACES_PSEUDONYM_KEY"):
+        load_settings(env={"ACADEMIC_FACES_PSEUDONYMISE_NAMES": "1"})

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from infra.demosite import DemoServer, build_site
 from infra.prefect_api import call
 from tests.browser import chromium
-from tests.conftest import ROOT, require_shared_data
+from tests.conftest import ROOT
+from tests.demo import served_demo
 
 pytestmark = pytest.mark.slow
 ARTIFACTS = ROOT / "test-artifacts"  # git-ignored: screenshots a person can look at after a run
@@ -22,11 +22,7 @@ ARTIFACTS = ROOT / "test-artifacts"  # git-ignored: screenshots a person can loo
 
 @pytest.fixture
 def demo_registry(tmp_path):
-    data = require_shared_data()
-    truth = build_site(tmp_path / "site", data / "faces" / "lfw", data / "nonface", people_per_department=3)
-    with DemoServer(tmp_path / "site", port=0) as server:
-        registry = tmp_path / "departments.yaml"
-        registry.write_text(truth.departments_yaml(server.base_url), encoding="utf-8")
+    with served_demo(tmp_path) as (registry, truth):
         yield registry, truth
 
 

@@ -15,11 +15,11 @@ import time
 
 import pytest
 
-from infra.demosite import DemoServer, build_site
 from infra.index import read_merged_index
 from infra.prefect_api import call
 from infra.settings import settings_env
-from tests.conftest import ROOT, require_shared_data
+from tests.conftest import ROOT
+from tests.demo import served_demo
 
 pytestmark = pytest.mark.slow
 
@@ -65,11 +65,7 @@ def worker_of(run, workers: list[dict]) -> dict | None:
 
 
 def test_two_workers_share_departments_and_a_killed_workers_run_is_rerun(cli, store, settings, tmp_path):
-    data = require_shared_data()
-    truth = build_site(tmp_path / "site", data / "faces" / "lfw", data / "nonface", people_per_department=3)
-    with DemoServer(tmp_path / "site", port=0) as server:
-        registry = tmp_path / "departments.yaml"
-        registry.write_text(truth.departments_yaml(server.base_url), encoding="utf-8")
+    with served_demo(tmp_path, people_per_department=3) as (registry, truth):
         # A slower pace (1 s between requests) keeps a department run going long enough to kill it.
         pace = {"ACADEMIC_FACES_DOWNLOAD_DELAY": "1", "ACADEMIC_FACES_CRAWL_RETRIES": "0"}
         up = cli("up", "--port", "0", "--workers", "2", "--worker-limit", "1", env=pace, timeout=300)
