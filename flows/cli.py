@@ -84,10 +84,10 @@ def _dry_run(departments, settings, parallel: int, console) -> int:
 
 # -- index / store ---------------------------------------------------------------------------
 def cmd_index_export(args) -> int:
-    from infra.index import read_merged_index, to_csv_bytes
+    from infra.index import read_merged_index, to_export_csv_bytes
 
     frame = _with_store(_settings(args), read_merged_index)
-    data = to_csv_bytes(frame)
+    data = to_export_csv_bytes(frame)  # for spreadsheets: formulas neutralised, UTF-8 with BOM
     if args.out == "-":
         sys.stdout.write(data.decode())
     else:
@@ -252,10 +252,20 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+PROJECT_DIRS = tuple(str(Path(__file__).resolve().parent.parent / d) + "/" for d in ("flows", "spiders", "ml", "infra"))
+
+
 def _user_facing(exc: BaseException) -> bool:
-    """Errors the project raises on purpose carry a message meant for the user."""
+    """Errors the project raises on purpose carry a message meant for the user: its own
+    exception types, and ValueError/RuntimeError/KeyError raised by its own code."""
     own = type(exc).__module__.split(".")[0] in {"flows", "spiders", "ml", "infra"}
-    return isinstance(exc, CliError) or (own and isinstance(exc, (ValueError, RuntimeError, KeyError)))
+    if isinstance(exc, CliError) or (own and isinstance(exc, (ValueError, RuntimeError, KeyError))):
+        return True
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    raised_here = tb is not None and tb.tb_frame.f_code.co_filename.startswith(PROJECT_DIRS)
+    return raised_here and type(exc) in (ValueError, RuntimeError, KeyError)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -6,8 +6,10 @@ written. Columns start with the study's ``id,category,image_url,name``.
 """
 from __future__ import annotations
 
+import codecs
 import io
-from typing import Iterable
+import re
+from typing import Callable, Iterable
 
 import pandas as pd
 
@@ -61,13 +63,128 @@ def validate(frame: pd.DataFrame, *, unique_ids: bool = True) -> None:
         raise IndexSchemaError(f"unknown status values {sorted(bad)}; allowed {STATUSES}")
 
 
+# -- CSV formats --------------------------------------------------------------------------------
+# Two formats share one writer (RFC 4180 quoting, "\n" between records):
+#
+# * the machine format (``to_csv_bytes``/``from_csv_bytes``): the stored shards and
+#   ``raw/index.csv``, read by the pipeline. Every value round-trips exactly: any Unicode,
+#   commas, quotes, CR, LF, CRLF and NUL included (pandas and Python's ``csv`` both read NUL).
+#   No BOM, no formula neutralising. One limit of CSV: an empty string and a missing value
+#   are both written as an empty field and read back as missing (<NA>).
+# * the export for people (``to_export_csv_bytes``/``from_export_csv_bytes``): the file
+#   ``academic-faces index export`` writes to be opened in a spreadsheet; see below.
+
+# A field is quoted when it holds the delimiter, the quote or a line break. Python's csv
+# writer (pandas uses it) leaves a lone "\r" unquoted when the line terminator is "\n",
+# and every CSV reader then splits the row there; so this module writes the CSV itself
+# (plain Python per cell: much faster than pandas string methods on shard-sized frames).
+_NEEDS_QUOTES = re.compile(r'[,"\r\n]')
+
+
+def _csv_field(value) -> str:
+    if value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and value != value):
+        return ""
+    text = value if isinstance(value, str) else str(value)
+    return '"' + text.replace('"', '""') + '"' if _NEEDS_QUOTES.search(text) else text
+
+
+def _csv_text(frame: pd.DataFrame, text_cell: Callable[[str], str] | None = None) -> str:
+    r"""The frame as CSV text: header, then one record per row, each ended by "\n".
+
+    Missing values are empty fields; integers are written as digits. For text without a
+    "\r" the result is the same as ``frame.to_csv(index=False, lineterminator="\n")``.
+    ``text_cell``, if given, rewrites the strings of every column but INT_COLUMNS.
+    """
+    names = [str(c) for c in frame.columns]
+    columns = [frame.iloc[:, i].tolist() for i in range(frame.shape[1])]
+    if text_cell is not None:
+        columns = [values if name in INT_COLUMNS else
+                   [text_cell(v) if isinstance(v, str) else v for v in values]
+                   for name, values in zip(names, columns)]
+    fields = [list(map(_csv_field, values)) for values in columns]
+    lines = [",".join(map(_csv_field, names))]
+    lines += map(",".join, zip(*fields))
+    if len(names) == 1:  # an empty record would be a blank line, which readers skip
+        lines = [line or '""' for line in lines]
+    return "\n".join(lines) + "\n"
+
+
 def to_csv_bytes(frame: pd.DataFrame) -> bytes:
-    return frame.to_csv(index=False, lineterminator="\n").encode("utf-8")
+    """The machine format (stored shards and merged index): UTF-8 without BOM, exact values."""
+    return _csv_text(frame).encode("utf-8")
 
 
 def from_csv_bytes(data: bytes) -> pd.DataFrame:
     frame = pd.read_csv(io.BytesIO(data), dtype="string", keep_default_na=False, na_values=[""])
     return normalise(frame)
+
+
+# -- export for spreadsheets ----------------------------------------------------------------------
+# A spreadsheet runs a cell that starts with "=", "+", "-" or "@" as a formula, and some also
+# after a leading tab or carriage return (OWASP "CSV Injection"). Names and URLs come from
+# web pages anyone can edit, so the export puts a single quote in front of such text cells:
+# spreadsheets show "'=Sum" as the text "=Sum". Only text columns are changed; the integer
+# columns (INT_COLUMNS: width, height, bytes) are left alone, since "-2" there is a number,
+# not a formula. A text cell that already starts with quotes followed by one of those
+# characters ("'=x") gets one more quote too, so the change can be undone without doubt:
+# ``from_export_csv_bytes`` removes exactly one leading quote from cells of that shape and
+# gives back the original values.
+#
+# Encoding: UTF-8 with a BOM, because Excel reads a CSV without BOM in the local ANSI code page
+# and garbles accents, Arabic, CJK and emoji; LibreOffice, Google Sheets, pandas ("utf-8-sig")
+# and Python's csv (with encoding="utf-8-sig") accept the BOM. The machine format has none.
+#
+# NUL: spreadsheets cut a cell, or the file, at a NUL, so the export writes U+FFFD
+# (REPLACEMENT CHARACTER) instead. Names scraped from HTML cannot hold NUL (HTML parsers drop
+# or replace it) but a local-import manifest read with Python's csv can, and so can header
+# values; the stored index keeps such a NUL, only the export replaces it (not undone on import).
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_GUARD = "'"
+EXPORT_ENCODING_BOM = codecs.BOM_UTF8
+_NEEDS_GUARD = re.compile(r"'*[=+\-@\t\r]")  # matched at the start of a cell
+_HAS_GUARD = re.compile(r"'+[=+\-@\t\r]")
+
+
+def export_text_columns(frame: pd.DataFrame) -> list[str]:
+    """Columns the export treats as text (and so neutralises): all but INT_COLUMNS."""
+    return [c for c in frame.columns if c not in INT_COLUMNS]
+
+
+def neutralise_formula(value: str) -> str:
+    """``value`` as the export writes it into a text cell (NUL replacement aside)."""
+    return FORMULA_GUARD + value if _NEEDS_GUARD.match(value) else value
+
+
+def restore_formula(value: str) -> str:
+    """Undo ``neutralise_formula``: ``restore_formula(neutralise_formula(v)) == v``."""
+    return value[1:] if _HAS_GUARD.match(value) else value
+
+
+def _export_cell(value: str) -> str:
+    return neutralise_formula(value.replace("\x00", "\ufffd"))
+
+
+def to_export_csv_bytes(frame: pd.DataFrame) -> bytes:
+    r"""The index as a CSV for people to open in a spreadsheet (``index export``).
+
+    UTF-8 with BOM, "\n" between records, RFC 4180 quoting; text cells that a spreadsheet
+    would run as a formula get a leading ``'``; NUL becomes U+FFFD. Read it back with
+    ``from_export_csv_bytes``.
+    """
+    return EXPORT_ENCODING_BOM + _csv_text(normalise(frame), _export_cell).encode("utf-8")
+
+
+def from_export_csv_bytes(data: bytes) -> pd.DataFrame:
+    """Read a file written by ``to_export_csv_bytes``: the original values (NUL aside)."""
+    if data.startswith(EXPORT_ENCODING_BOM):
+        data = data[len(EXPORT_ENCODING_BOM):]
+    frame = from_csv_bytes(data)
+    for column in export_text_columns(frame):
+        values = frame[column].tolist()
+        if any(isinstance(v, str) and v.startswith(FORMULA_GUARD) for v in values):
+            restored = [restore_formula(v) if isinstance(v, str) else v for v in values]
+            frame[column] = pd.array(restored, dtype="string")
+    return frame
 
 
 def read_shard(store: ObjectStore, slug: str) -> pd.DataFrame:

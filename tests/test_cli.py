@@ -87,3 +87,24 @@ def test_evaluate_and_report_bad_input_is_a_clear_error(cli):
     assert proc.returncode == 1 and "no trained 'probe' model yet" in proc.stderr
     proc = cli("report", "compare", "probe-nothing", check=False)
     assert proc.returncode == 1 and "no report for run 'probe-nothing'" in proc.stderr
+
+
+def test_index_export_neutralises_formulas_and_round_trips_names(cli, store, tmp_path):
+    import csv
+
+    from infra.index import from_export_csv_bytes
+    from tests.conftest import require_shared_data
+
+    photos = sorted((require_shared_data() / "faces" / "lfw").glob("*/*.jpg"))[:2]
+    names = ["=HYPERLINK(\"http://evil.example\",\"x\")", "Åsa Ölund-Ng, \"Dr.\" 🙂\nzweite Zeile"]
+    manifest = tmp_path / "m.csv"
+    with open(manifest, "w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["path", "name", "category"])
+        writer.writerows([str(p), n, "cs"] for p, n in zip(photos, names))
+    cli("import", str(manifest), "--slug", "formula-test")
+    cli("index", "export", "--out", str(tmp_path / "index.csv"))
+    data = (tmp_path / "index.csv").read_bytes()
+    cells = [row["name"] for row in csv.DictReader(data.decode("utf-8-sig").splitlines(keepends=True))]
+    assert sorted(cells) == sorted(["'" + names[0], names[1]])  # a spreadsheet shows the text, runs nothing
+    assert sorted(from_export_csv_bytes(data)["name"]) == sorted(names)  # and the tool reads back the exact names
