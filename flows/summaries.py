@@ -1,13 +1,20 @@
 """Crawl summaries as a terminal table (rich) and as rows for a Prefect table artifact."""
 from __future__ import annotations
 
+import re
 import sys
 
 COLUMNS = ("department", "pages", "people", "new", "unchanged", "failed", "vanished", "finish")
 
 
+FAILURE = re.compile(r"page_.*|http_\d+|timeout|download_failed|connection_refused|dns_error|store_error")
+
+
 def top_reasons(skipped: dict[str, int], n: int = 4) -> str:
-    return ", ".join(f"{k} {v}" for k, v in sorted(skipped.items(), key=lambda kv: -kv[1])[:n])
+    """Every failure (a fault must never hide behind bad-input skips), then the n most frequent others."""
+    failures = sorted(((k, v) for k, v in skipped.items() if FAILURE.fullmatch(k)), key=lambda kv: -kv[1])
+    others = sorted(((k, v) for k, v in skipped.items() if not FAILURE.fullmatch(k)), key=lambda kv: -kv[1])
+    return ", ".join(f"{k} {v}" for k, v in failures + others[:n])
 
 
 def summary_rows(summaries: list[dict]) -> list[dict]:

@@ -62,11 +62,14 @@ class CrawlResult:
     def summary(self) -> dict:
         s = self.stats
         skipped = {k[5:]: v for k, v in s.items() if k.startswith("skip/")}
+        finish = self.report.get("finish_reason", "crashed")
+        if s.get("index/complete") is False:  # pages failed: unseen people were kept, not marked vanished
+            finish += " (incomplete)"
         return {
             "department": self.slug, "pages": s.get("pages/fetched", 0), "people": s.get("people/present", 0),
             "new": s.get("images/new", 0), "unchanged": s.get("images/unchanged", 0),
             "failed": s.get("images/failed", 0), "vanished": s.get("people/vanished", 0),
-            "finish": self.report.get("finish_reason", "crashed"), "skipped": skipped,
+            "finish": finish, "skipped": skipped,
         }
 
 

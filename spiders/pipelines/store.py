@@ -6,6 +6,8 @@ object at checkpoints and at the end; the merged ``raw/index.csv`` is rebuilt la
 """
 from __future__ import annotations
 
+import re
+
 import contextlib
 import json
 import logging
@@ -26,6 +28,7 @@ from spiders.index_update import update_shard
 from spiders.items import PhotoItem
 
 logger = logging.getLogger(__name__)
+TRANSIENT_PHOTO_FAILURE = re.compile(r"timeout|download_failed|connection_refused|dns_error|http_(408|429|5\d\d)")
 
 
 def utc_now() -> str:
@@ -136,7 +139,12 @@ class ObjectStorePipeline:
         stats = self.crawler.stats
         page_errors = sum(v for k, v in stats.get_stats().items()
                           if k.startswith("skip/page_") and not k.endswith(("robots_disallowed", "offsite")))
-        complete = reason == "finished" and page_errors == 0 and not stats.get_value("images/store_failed")
+        # A photo that could not be fetched (server error, timeout, dropped connection) says
+        # nothing about whether its person left: such a crawl must not mark anyone vanished.
+        photo_errors = sum(v for k, v in stats.get_stats().items()
+                           if k.startswith("skip/") and TRANSIENT_PHOTO_FAILURE.fullmatch(k[5:]))
+        complete = (reason == "finished" and page_errors == 0 and photo_errors == 0
+                    and not stats.get_value("images/store_failed"))
         try:
             update = self._write_shard(complete)
             self._forget_placeholders(update.dropped)
