@@ -115,6 +115,14 @@ def resolve_url(base: str, raw: str | None) -> str | None:
     if not joined.lower().startswith(("http://", "https://")):
         return None
     try:
+        # no host ("http:///a.jpg") or a bad port ("http://x:abc/") cannot be fetched: junk (found by fuzzing)
+        parts = urlsplit(joined)
+        if not parts.hostname:
+            return None
+        parts.port  # noqa: B018 - raises ValueError
+    except ValueError:
+        return None
+    try:
         return safe_url_string(joined)
     except Exception:  # pragma: no cover - defensive
         return joined
@@ -172,7 +180,10 @@ class Doc:
         if base_el is not None:
             href = (base_el.get("href") or "").strip()
             if href:
-                base = urljoin(url, href)
+                try:
+                    base = urljoin(url, href)
+                except ValueError:  # <base href="http://[x">: ignore it, like a browser (found by fuzzing)
+                    base = url
         self.base = base
         self.order: dict = {}
         self.end: dict = {}

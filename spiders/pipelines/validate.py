@@ -15,7 +15,10 @@ from infra.store import content_id
 from spiders.items import PhotoItem
 
 FORMATS = {"JPEG": ("image/jpeg", "jpg"), "PNG": ("image/png", "png"), "GIF": ("image/gif", "gif"),
-           "WEBP": ("image/webp", "webp"), "BMP": ("image/bmp", "bmp"), "TIFF": ("image/tiff", "tif")}
+           "WEBP": ("image/webp", "webp"), "BMP": ("image/bmp", "bmp"), "TIFF": ("image/tiff", "tif"),
+           # Pillow names a JPEG with an MPF index (phone cameras, Ultra HDR gain maps) "MPO": still a
+           # plain JPEG, which ml.images decodes too; it was rejected as unsupported (found by tests/test_fuzz.py)
+           "MPO": ("image/jpeg", "jpg")}
 
 
 class RejectedImage(DropItem):
@@ -51,6 +54,9 @@ def inspect_image(data: bytes, *, max_pixels: int, min_side: int) -> tuple[int, 
         raise RejectedImage("not_an_image", "bytes are no known image format") from None
     except (OSError, SyntaxError, ValueError) as exc:
         raise RejectedImage("corrupt_image", str(exc)) from None
+    except Exception as exc:  # noqa: BLE001 - Pillow plugins raise anything for broken bytes (the AVIF
+        # plugin: RuntimeError), which escaped as a crash instead of a reason (found by tests/test_fuzz.py)
+        raise RejectedImage("corrupt_image", f"{type(exc).__name__}: {exc}") from None
     content_type, ext = FORMATS[image.format]
     return width, height, content_type, ext
 
