@@ -186,7 +186,9 @@ def cmd_demo(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="academic-faces", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="academic-faces", description=(
+        "Collect staff photos from department web sites, crop faces, train and honestly evaluate "
+        "classifiers of academic field; run it all as Prefect flows."))
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("crawl", help="crawl department staff pages into the object store")
