@@ -81,13 +81,25 @@ def _s3_ready(port: int) -> bool:
     return False
 
 
-def _alive(pid: int) -> bool:
+def alive(pid: int | None) -> bool:
+    """Whether the process runs (not a zombie), whoever started it."""
+    if not pid:
+        return False
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
+    # A zombie still answers kill(0): reap it if it is our child, else read its state.
+    with contextlib.suppress(ChildProcessError):
+        if os.waitpid(pid, os.WNOHANG)[0] == pid:
+            return False
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            return fh.read().rsplit(b") ", 1)[1][:1] != b"Z"
+    except OSError:
+        return False
     # A zombie child still answers kill(0); reap it if it is ours.
     with contextlib.suppress(ChildProcessError):
         if os.waitpid(pid, os.WNOHANG)[0] == pid:
@@ -137,7 +149,7 @@ class EmbeddedS3:
             state = json.loads(self.state_file.read_text())
         except (OSError, ValueError):
             return None
-        if not _alive(state["pid"]) or not _s3_ready(state["s3_port"]):
+        if not alive(state["pid"]) or not _s3_ready(state["s3_port"]):
             return None
         access, secret = self._credentials()
         return S3Endpoint(f"http://{HOST}:{state['s3_port']}", access, secret)

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from infra import prefect_api
 from infra.prefect_api import HEARTBEAT_SECONDS, PROJECT_DIR, WORK_POOL
-from infra.seaweed import EmbeddedS3
+from infra.seaweed import EmbeddedS3, alive
 from infra.settings import Settings, settings_env
 
 HOST = "127.0.0.1"
@@ -45,19 +45,6 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind((HOST, 0))
         return s.getsockname()[1]
-
-
-def alive(pid: int | None) -> bool:
-    if not pid:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    with open(f"/proc/{pid}/stat", "rb") as fh:  # a zombie child is not alive
-        return fh.read().split(b") ", 1)[1][:1] != b"Z"
 
 
 def prefect_env(api_url: str) -> dict[str, str]:

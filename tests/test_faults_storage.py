@@ -30,7 +30,8 @@ from infra.settings import load_settings, settings_env
 from infra.store import ObjectStore, StoreError, keys
 from ml.preprocess import CROPS, GROUPS, HASHES, REJECTS, SPLITS, layout_key, read_csv
 from ml.runs import MODELS, latest_run_id
-from tests.conftest import ROOT, require_shared_data
+from tests.conftest import ROOT
+from tests.test_train_e2e import gender_manifest
 
 pytestmark = pytest.mark.slow
 HOST = "127.0.0.1"
@@ -85,21 +86,11 @@ class Stack:
 
     def import_photos(self, per_category: int) -> int:
         """Import LFW photos labelled female/male (two categories, people kept whole)."""
-        faces = require_shared_data() / "faces"
-        chosen: dict[str, list[dict]] = {"female": [], "male": []}
-        for row in sorted(csv.DictReader(open(faces / "lfw_labels.csv", newline="")), key=lambda r: r["path"]):
-            if row["gender"] in chosen and len(chosen[row["gender"]]) < per_category:
-                chosen[row["gender"]].append(row)
         manifest = self.tmp_path / "manifest.csv"
-        with open(manifest, "w", newline="") as fh:
-            writer = csv.writer(fh)
-            writer.writerow(["path", "name", "category"])
-            for category, rows in chosen.items():
-                for row in rows:
-                    writer.writerow([str(faces / row["path"]), row["identity"].replace("_", " "), category])
+        gender_manifest(manifest, per_gender=per_category)
         done = self.cli("import", str(manifest), "--slug", "lfw-faults", "--university", "LFW")
         assert done.returncode == 0, done.stderr[-3000:]
-        return sum(len(rows) for rows in chosen.values())
+        return len(list(csv.DictReader(open(manifest, newline=""))))
 
     def wait_for(self, prefix: str, count: int, proc: subprocess.Popen, log: Path, timeout: float = 120) -> int:
         deadline = time.monotonic() + timeout
