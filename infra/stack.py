@@ -120,12 +120,6 @@ class LocalStack:
         wait_for_workers(api_url, live, timeout)
         return state
 
-    def add_worker(self, timeout: float = 120.0) -> dict:
-        """One more worker (e.g. to replace a killed one); the stack must be up."""
-        state = self.state()
-        return self.up(port=state["prefect"]["port"], workers=len(state.get("workers", [])) + 1,
-                       timeout=timeout)["workers"][-1]
-
     def _start_store(self) -> Settings:
         if not self.settings.embedded:
             return self.settings  # a configured MinIO/S3: nothing to start

@@ -16,7 +16,7 @@ import io
 import json
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Callable, Iterable
+from typing import Any, Callable
 
 from infra.store import KeyNotFound, ObjectStore
 
@@ -92,6 +92,3 @@ def write_record(store: ObjectStore, stage: str, fingerprint: str, outputs: dict
     store.put_bytes(stage_key(stage), json.dumps(asdict(record), indent=1, default=str).encode(), "application/json")
     return record
 
-
-def all_exist(store: ObjectStore, keys: Iterable[str]) -> bool:
-    return all(store.exists(k) for k in keys)
