@@ -274,6 +274,9 @@ def main(argv: list[str] | None = None) -> int:
     # Offline by default: Prefect's telemetry would only produce errors (set before Prefect loads).
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("DO_NOT_TRACK", "1")
+    # Prefect's default of 20 s for the temporary API server is too short on a busy 2-core
+    # machine (seen: the demo failed at start-up while other work ran); a slow start costs nothing.
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)

@@ -170,6 +170,28 @@ def crop_box(img_w: int, img_h: int, box: tuple[int, int, int, int], face_percen
     image: then the zoom rises until the rays from the face centre through the box
     corners fit (autocrop's `_determine_safe_zoom`), and the crop is shifted inside.
     """
+    top_f, bottom_f, left_f, right_f = crop_bounds(img_w, img_h, box, face_percent, aspect)
+    left, right, top, bottom = int(left_f), int(right_f), int(top_f), int(bottom_f)
+    if left < 0:
+        right, left = right - left, 0
+    if right > img_w:
+        left, right = left - (right - img_w), img_w
+    if top < 0:
+        bottom, top = bottom - top, 0
+    if bottom > img_h:
+        top, bottom = top - (bottom - img_h), img_h
+    return max(0, top), min(img_h, bottom), max(0, left), min(img_w, right)
+
+
+def crop_bounds(img_w: int, img_h: int, box: tuple[int, int, int, int], face_percent: float,
+                aspect: float = 1.0) -> tuple[float, float, float, float]:
+    """(top, bottom, left, right) of the crop before `int()` truncation and the shift inside.
+
+    Scalar IEEE arithmetic (`math.sqrt` is correctly rounded), so the same on every
+    machine. autocrop measures the same distances with `np.linalg.norm`, whose BLAS
+    kernel differs by CPU in the last bit: where a bound lies within ~1e-12 of an
+    integer, autocrop itself may truncate it one pixel apart on different machines.
+    """
     x, y, w, h = box
     cx, cy = x + int(w / 2), y + int(h / 2)
     zoom = float(face_percent)
@@ -197,13 +219,4 @@ def crop_box(img_w: int, img_h: int, box: tuple[int, int, int, int], face_percen
         crop_w = w * 100.0 / zoom
         crop_h = crop_w / aspect
     xpad, ypad = (crop_w - w) / 2, (crop_h - h) / 2
-    left, right, top, bottom = int(x - xpad), int(x + w + xpad), int(y - ypad), int(y + h + ypad)
-    if left < 0:
-        right, left = right - left, 0
-    if right > img_w:
-        left, right = left - (right - img_w), img_w
-    if top < 0:
-        bottom, top = bottom - top, 0
-    if bottom > img_h:
-        top, bottom = top - (bottom - img_h), img_h
-    return max(0, top), min(img_h, bottom), max(0, left), min(img_w, right)
+    return y - ypad, y + h + ypad, x - xpad, x + w + xpad

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from ml.crop import REASONS, FaceCropper, crop_box
+from ml.crop import REASONS, FaceCropper, crop_bounds, crop_box
 from ml.images import decode_rgb
 from tests.conftest import require_shared_data
 
@@ -232,9 +232,19 @@ class _FixedFace:
 
 @pytest.mark.parametrize("face_percent, width, height", [(50, 128, 128), (70, 128, 128), (50, 96, 128), (40, 128, 96)])
 def test_crop_box_is_autocrops_framing(face_percent, width, height):
+    """Our scalar port frames exactly like autocrop, up to the last bit of autocrop's BLAS.
+
+    autocrop measures distances with `np.linalg.norm`, whose OpenBLAS kernel is chosen by
+    CPU (e.g. SkylakeX uses FMA), so its distances differ in the last bit between
+    machines; where a crop bound lies on an integer, `int()` then truncates it one pixel
+    apart. So: exact equality, except a difference of one pixel where one of our
+    unrounded bounds is within 1e-6 of an integer (our own arithmetic is scalar IEEE and
+    the same on every machine). Such near-ties are rare; more would hide a real bug.
+    """
     from autocrop import Cropper
 
     rng = random.Random(face_percent + width)
+    near_ties = 0
     for _ in range(150):
         img_w, img_h = rng.randint(60, 900), rng.randint(60, 900)
         side = rng.randint(8, min(img_w, img_h))
@@ -245,5 +255,12 @@ def test_crop_box_is_autocrops_framing(face_percent, width, height):
         top, bottom, left, right = crop_box(img_w, img_h, box, face_percent, aspect=width / height)
         if rect is None:  # autocrop found no valid geometry
             assert top >= bottom or left >= right
-        else:
-            assert (left, top, right - left, bottom - top) == (rect.x, rect.y, rect.width, rect.height), (img_w, img_h, box)
+            continue
+        ours, theirs = (left, top, right - left, bottom - top), (rect.x, rect.y, rect.width, rect.height)
+        if ours == theirs:
+            continue
+        bounds = crop_bounds(img_w, img_h, box, face_percent, aspect=width / height)
+        on_integer = any(abs(b - round(b)) < 1e-6 for b in bounds)
+        assert on_integer and max(abs(a - b) for a, b in zip(ours, theirs)) <= 1, (img_w, img_h, box, ours, theirs)
+        near_ties += 1
+    assert near_ties <= 3
