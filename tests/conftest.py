@@ -13,9 +13,30 @@ import pytest
 from infra.seaweed import EmbeddedS3
 from infra.settings import load_settings, settings_env
 from infra.store import ObjectStore
+from tests.worlds import Snapshot, build_gender_world, shared_world
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATA = ROOT.parent / "shared" / "data"
+
+# The suite runs on pytest-xdist workers, one test file per worker at a time (--dist
+# loadfile: module fixtures stay shared). Files in this order start first, so the longest
+# ones do not end the run alone; seconds of a serial run (`pytest --durations`), as a hint.
+HEAVY_FILES = {
+    "test_stack_e2e": 320, "test_evaluate_e2e": 150, "test_train_e2e": 140, "test_faults_storage": 110,
+    "test_faults_sites": 50, "test_forget_e2e": 45, "test_pipeline_e2e": 35, "test_probe": 35,
+    "test_index_export": 28, "test_crawl_flow": 27, "test_crawl_e2e": 27, "test_fuzz": 25,
+    "test_privacy_e2e": 24, "test_ml_flows": 20, "test_preprocess_e2e": 19,
+}
+
+
+def pytest_collection_modifyitems(config, items):
+    items.sort(key=lambda item: -HEAVY_FILES.get(item.path.stem, 0))  # stable: file order kept otherwise
+
+
+def pytest_xdist_auto_num_workers(config):
+    """`-n auto`: one worker more than cores (most end-to-end time is spent waiting on
+    subprocesses, servers and sites), at most 6 (each worker holds its own S3 server)."""
+    return min(6, (os.cpu_count() or 1) + 1)
 
 
 def require_shared_data() -> Path:
@@ -40,14 +61,18 @@ def s3_server(tmp_path_factory):
     server.stop()
 
 
+def settings_for(s3_server, home: Path):
+    """Project settings pointing at the session's S3 server, with a new bucket."""
+    return load_settings(env={}).replace(
+        home=home, s3_endpoint=s3_server.endpoint, s3_access_key=s3_server.access_key,
+        s3_secret_key=s3_server.secret_key, bucket="t-" + uuid.uuid4().hex[:12], download_delay=0.0,
+    )
+
+
 @pytest.fixture
 def settings(s3_server, tmp_path):
     """Project settings pointing at the session's S3 server, with a bucket of this test's own."""
-    bucket = "t-" + uuid.uuid4().hex[:12]
-    return load_settings(env={}).replace(
-        home=tmp_path / "home", s3_endpoint=s3_server.endpoint, s3_access_key=s3_server.access_key,
-        s3_secret_key=s3_server.secret_key, bucket=bucket, download_delay=0.0,
-    )
+    return settings_for(s3_server, tmp_path / "home")
 
 
 @pytest.fixture
@@ -55,6 +80,28 @@ def store(settings) -> ObjectStore:
     s = ObjectStore.from_settings(settings)
     s.ensure_bucket()
     return s
+
+
+@pytest.fixture(scope="session")
+def world_cache(tmp_path_factory) -> Path:
+    """Where shared worlds are kept: the session's temporary root, the same for every xdist worker."""
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent
+    return root / "worlds"
+
+
+@pytest.fixture(scope="session")
+def gender_world(world_cache, s3_server, tmp_path_factory) -> Snapshot:
+    """~350 LFW photos labelled female/male, imported, preprocessed and embedded once per
+    session (tests/worlds.py); `gender_world.restore(store)` gives a test its own copy."""
+    data = require_shared_data()
+    base = settings_for(s3_server, tmp_path_factory.mktemp("gender-world-home"))
+
+    def store_for(bucket: str) -> ObjectStore:
+        return ObjectStore.from_settings(base.replace(bucket=bucket))
+    return shared_world(world_cache, "gender", store_for,
+                        lambda store: build_gender_world(store, base, data, world_cache / "gender-build"))
 
 
 @pytest.fixture

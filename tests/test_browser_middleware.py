@@ -29,10 +29,10 @@ CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
 USER_AGENT = "academic-faces-test/1.0 (+http://127.0.0.1/bot)"
 ROBOTS_BROWSER_REQUESTS = 3  # disallowed BrowserRequests queued behind robots.txt
 
-pytestmark = pytest.mark.skipif(
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(  # starts Chromium and crawl subprocesses
     not (os.path.exists(CHROMIUM) and os.path.exists(CHROMEDRIVER)),
     reason="needs Chromium and ChromeDriver",
-)
+)]
 
 PAGES = {
     "robots.txt": "User-agent: *\nDisallow: /private/\n",

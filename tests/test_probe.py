@@ -1,9 +1,9 @@
 """Face-embedding probe on real LFW photos: a person-grouped gender task must be learnt
 (>= 0.90 test accuracy), random per-person labels must stay at chance, and the embedding
-cache must make a second run compute nothing. Embeds ~350 crops once per module (2 workers)."""
+cache must make a second run compute nothing. Uses the session's gender world (~350 crops
+cropped by the preprocess stage and embedded once, tests/worlds.py)."""
 from __future__ import annotations
 
-import hashlib
 import io
 import time
 import uuid
@@ -12,56 +12,17 @@ from types import SimpleNamespace
 import numpy as np
 import pandas as pd
 import pytest
-from PIL import Image
 
-from infra.store import ObjectStore, content_id
+from infra.index import read_merged_index
+from infra.store import ObjectStore
 from ml import embeddings as emb
+from ml.crop_stage import crop_key
 from ml.embeddings import FaceEmbedder, embed_crops, embedding_key, pack_key
+from ml.preprocess import SPLITS, csv_frame
 from ml.probe import ProbeConfig, load_probe, predict_probe, save_probe, train_probe
 from ml.split import SplitConfig, assign_splits
-from tests.conftest import require_shared_data
 
-PER_GENDER = 175
-
-
-def crop_key(image_id: str) -> str:
-    return f"preprocessed/crops/{image_id}.jpg"
-
-
-def _order(identity: str) -> bytes:
-    return hashlib.blake2b(identity.encode(), digest_size=8).digest()
-
-
-def sample_lfw(root, per_gender: int = PER_GENDER) -> pd.DataFrame:
-    """Deterministic sample: identities in hash order, all their photos, ~per_gender a gender."""
-    labels = pd.read_csv(root / "faces" / "lfw_labels.csv", dtype=str).dropna(subset=["gender"])
-    labels = labels[labels["gender"].str.strip() != ""]
-    chosen = []
-    for _, rows in labels.groupby("gender"):
-        taken = 0
-        for identity in sorted(rows["identity"].unique(), key=_order):
-            photos = rows[rows["identity"] == identity].sort_values("path")
-            chosen.append(photos.head(per_gender - taken))
-            taken += min(len(photos), per_gender - taken)
-            if taken >= per_gender:
-                break
-    return pd.concat(chosen, ignore_index=True)
-
-
-def make_cropper():
-    """ml.crop.FaceCropper when present; else a centre crop of the 250x250 LFW photo sized
-    so that the face is ~half the crop, as FaceCropper frames it (what FaceEmbedder expects)."""
-    try:
-        from ml.crop import FaceCropper
-    except ImportError:
-        def centre(data: bytes) -> bytes | None:
-            im = Image.open(io.BytesIO(data)).convert("RGB").crop((21, 27, 229, 235)).resize((128, 128))
-            out = io.BytesIO()
-            im.save(out, "JPEG", quality=92)
-            return out.getvalue()
-        return centre, "centre crop"
-    cropper = FaceCropper(size=128)
-    return (lambda data: cropper.crop(data).crop), "FaceCropper"
+pytestmark = pytest.mark.slow  # trains probes on real embeddings
 
 
 @pytest.fixture(scope="module")
@@ -73,28 +34,18 @@ def probe_store(s3_server) -> ObjectStore:
 
 
 @pytest.fixture(scope="module")
-def lfw(probe_store):
-    root = require_shared_data()
-    sample = sample_lfw(root)
-    crop, how = make_cropper()
-    rows = []
-    start = time.perf_counter()
-    for path, identity, gender in zip(sample["path"], sample["identity"], sample["gender"]):
-        data = (root / "faces" / path).read_bytes()
-        image_id, _ = content_id(data)
-        jpeg = crop(data)
-        if jpeg is not None:
-            probe_store.put_bytes(crop_key(image_id), jpeg, content_type="image/jpeg")
-            rows.append((image_id, identity, gender))
-    crop_seconds = time.perf_counter() - start
-    items = pd.DataFrame(rows, columns=["id", "group", "category"]).drop_duplicates("id")
+def lfw(probe_store, gender_world):
+    """Items (id, group = person, category = gender) of the gender world, and their vectors."""
+    gender_world.restore(probe_store)
+    splits = csv_frame(probe_store.get_bytes(SPLITS))
+    names = read_merged_index(probe_store).set_index("id")["name"]
+    items = pd.DataFrame({"id": splits["id"], "group": names.loc[splits["id"]].to_numpy(),
+                          "category": splits["category"]})
     start = time.perf_counter()
     vectors = embed_crops(probe_store, items["id"], crop_key=crop_key, workers=2)
-    embed_seconds = time.perf_counter() - start
-    print(f"\n[probe] sample {len(sample)} photos ({how}), {len(items)} crops of {items['group'].nunique()} people "
-          f"in {crop_seconds:.1f} s; embedded {vectors.stats['computed']} in {embed_seconds:.1f} s with 2 workers "
-          f"= {embed_seconds / max(1, vectors.stats['computed']):.3f} s/face wall")
-    return SimpleNamespace(items=items, vectors=vectors, sample=sample)
+    print(f"\n[probe] {len(items)} crops of {items['group'].nunique()} people; "
+          f"{vectors.stats} in {time.perf_counter() - start:.1f} s")
+    return SimpleNamespace(items=items, vectors=vectors)
 
 
 @pytest.fixture(scope="module")

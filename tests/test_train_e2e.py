@@ -1,6 +1,7 @@
-"""End to end through the CLI: import LFW photos labelled by gender (a learnable, person-
-grouped task), preprocess, train `probe` and `cnn` as runs in the object store, and
-reproduce a run from its config alone."""
+"""End to end through the CLI: on LFW photos labelled by gender (a learnable, person-grouped
+task; the session's gender world, imported and preprocessed through the CLI once, see
+tests/worlds.py), train `probe` and `cnn` as runs in the object store, evaluate, predict,
+and reproduce a run from its config alone."""
 from __future__ import annotations
 
 import csv
@@ -33,10 +34,8 @@ def run_json(proc) -> dict:
     return json.loads(proc.stdout[proc.stdout.index("{"):])
 
 
-def test_train_probe_and_cnn_runs_and_reproduce(cli, store, tmp_path):
-    gender_manifest(tmp_path / "gender.csv", per_gender=250)
-    cli("import", str(tmp_path / "gender.csv"), "--slug", "lfw-gender", "--university", "LFW")
-    cli("preprocess", "--workers", "2")
+def test_train_probe_and_cnn_runs_and_reproduce(cli, store, gender_world):
+    gender_world.restore(store)
 
     probe = run_json(cli("train", "--model", "probe", "--seed", "1"))
     assert probe["kind"] == "probe" and probe["metrics"]["test_accuracy"] >= 0.75

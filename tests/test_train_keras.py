@@ -15,6 +15,7 @@ from ml.train_keras import KerasTrainConfig, predict_keras, train_keras
 from tests.conftest import require_shared_data
 from tests.test_models import write_legacy_vggface_h5
 
+pytestmark = pytest.mark.slow  # trains Keras models
 PER_CLASS = {"train": 14, "validation": 3, "test": 3}  # 40 photos
 
 
