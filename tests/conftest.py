@@ -13,7 +13,8 @@ import pytest
 from infra.seaweed import EmbeddedS3
 from infra.settings import load_settings, settings_env
 from infra.store import ObjectStore
-from tests.worlds import Snapshot, build_gender_world, shared_world
+from tests.worlds import (Snapshot, build_gender_world, shared_prefect_server, shared_world,
+                          stop_shared_prefect_server)
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATA = ROOT.parent / "shared" / "data"
@@ -22,8 +23,8 @@ SHARED_DATA = ROOT.parent / "shared" / "data"
 # loadfile: module fixtures stay shared). Files in this order start first, so the longest
 # ones do not end the run alone; seconds of a serial run (`pytest --durations`), as a hint.
 HEAVY_FILES = {
-    "test_stack_e2e": 320, "test_evaluate_e2e": 150, "test_train_e2e": 140, "test_faults_storage": 110,
-    "test_faults_sites": 50, "test_forget_e2e": 45, "test_pipeline_e2e": 35, "test_probe": 35,
+    "test_workers_e2e": 225, "test_evaluate_e2e": 150, "test_faults_storage": 110, "test_stack_e2e": 95,
+    "test_train_e2e": 60, "test_faults_sites": 50, "test_forget_e2e": 45, "test_pipeline_e2e": 35, "test_probe": 35,
     "test_index_export": 28, "test_crawl_flow": 27, "test_crawl_e2e": 27, "test_fuzz": 25,
     "test_privacy_e2e": 24, "test_ml_flows": 20, "test_preprocess_e2e": 19,
 }
@@ -119,11 +120,19 @@ def cli(settings):
 
 
 @pytest.fixture(scope="session")
-def prefect_api():
-    """A temporary local Prefect API (SQLite) for flow tests, started once per session."""
+def prefect_api(world_cache):
+    """The session's local Prefect server (one for all xdist workers, tests/worlds.py), as
+    this process's API; its URL, for subprocesses that should use it instead of a temporary one."""
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("DO_NOT_TRACK", "1")
-    from prefect.testing.utilities import prefect_test_harness
+    api_url = shared_prefect_server(world_cache)
+    with temporary_settings({PREFECT_API_URL: api_url}):
+        yield api_url
 
-    with prefect_test_harness(server_startup_timeout=120):
-        yield
+
+def pytest_sessionfinish(session, exitstatus):
+    """The controller (or a run without workers) stops the session's shared services."""
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        stop_shared_prefect_server(session.config._tmp_path_factory.getbasetemp() / "worlds")

@@ -14,8 +14,10 @@ import fcntl
 import hashlib
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -146,3 +148,42 @@ def build_gender_world(store: ObjectStore, settings: Settings, data: Path, folde
     splits = csv_frame(store.get_bytes(SPLITS))
     vectors = embed_crops(store, splits["id"], crop_key=crop_key, workers=2)
     return {"photos": len(sample), "embedded": len(vectors)}
+
+
+# -- one Prefect server for the session ------------------------------------------------------------
+def shared_prefect_server(cache: Path, timeout: float = 180) -> str:
+    """API URL of the session's Prefect server (SQLite, no UI), started by the first worker
+    that needs it; `stop_shared_prefect_server` (the controller, at the session's end) stops it."""
+    from infra.seaweed import alive
+    from infra.stack import api_healthy, free_port, prefect_binary, prefect_env, spawn
+
+    info = cache / "prefect.json"
+    with file_lock(cache / "prefect.lock"):
+        if info.is_file():
+            known = json.loads(info.read_text())
+            if alive(known["pid"]) and api_healthy(known["api_url"]):
+                return known["api_url"]
+        port = free_port()
+        api_url = f"http://127.0.0.1:{port}/api"
+        env = {**os.environ, **prefect_env(api_url), "PREFECT_HOME": str(cache / "prefect-home"),
+               "PREFECT_SERVER_API_HOST": "127.0.0.1", "PREFECT_SERVER_API_PORT": str(port),
+               "PREFECT_UI_ENABLED": "false"}
+        env.pop("PREFECT_API_URL")  # the server must not look for another server
+        pid = spawn([prefect_binary(), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
+                    env, cache / "prefect-server.log")
+        info.write_text(json.dumps({"pid": pid, "api_url": api_url}))  # so it is stopped even if never healthy
+        deadline = time.monotonic() + timeout
+        while not api_healthy(api_url):
+            assert alive(pid) and time.monotonic() < deadline, \
+                "the session's Prefect server did not start:\n" + (cache / "prefect-server.log").read_text()[-3000:]
+            time.sleep(0.5)
+        return api_url
+
+
+def stop_shared_prefect_server(cache: Path) -> None:
+    from infra.stack import stop_process
+
+    info = cache / "prefect.json"
+    if info.is_file():
+        stop_process(json.loads(info.read_text())["pid"], signal.SIGINT, timeout=15)
+        info.unlink()
