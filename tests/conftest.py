@@ -20,18 +20,34 @@ ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATA = ROOT.parent / "shared" / "data"
 
 # The suite runs on pytest-xdist workers, one test file per worker at a time (--dist
-# loadfile: module fixtures stay shared). Files in this order start first, so the longest
-# ones do not end the run alone; seconds of a serial run (`pytest --durations`), as a hint.
-HEAVY_FILES = {
-    "test_workers_e2e": 225, "test_evaluate_e2e": 150, "test_faults_storage": 110, "test_stack_e2e": 95,
-    "test_train_e2e": 60, "test_faults_sites": 50, "test_forget_e2e": 45, "test_pipeline_e2e": 35, "test_probe": 35,
-    "test_index_export": 28, "test_crawl_flow": 27, "test_crawl_e2e": 27, "test_fuzz": 25,
-    "test_privacy_e2e": 24, "test_ml_flows": 20, "test_preprocess_e2e": 19,
+# loadfile: module fixtures stay shared). The longest files start first, so that they do not
+# end the run alone. A worker holds back the last test it was sent until the next file
+# arrives, so the file sent after a long one-test file waits for it: each long file is
+# followed by a quick one. Seconds of a full parallel run (`pytest --durations`), as a hint.
+FILE_SECONDS = {
+    "test_workers_e2e": 256, "test_evaluate_e2e": 200, "test_faults_storage": 198, "test_stack_e2e": 136,
+    "test_pipeline_e2e": 120, "test_faults_sites": 96, "test_probe": 90, "test_privacy_e2e": 88,
+    "test_train_e2e": 84, "test_crawl_e2e": 66, "test_forget_e2e": 65, "test_train_keras": 55, "test_cli": 45,
+    "test_fuzz": 34, "test_index_export": 31, "test_groups": 27, "test_preprocess_e2e": 27,
+    "test_crawl_resilience": 24, "test_ml_flows": 24, "test_crop_stage": 20, "test_browser_middleware": 18,
+    "test_models": 16, "test_crawl_flow": 14, "test_store": 13, "test_crop": 11, "test_report": 8, "test_split": 5,
 }
+QUICK = 20  # files under this many seconds follow the long ones
 
 
 def pytest_collection_modifyitems(config, items):
-    items.sort(key=lambda item: -HEAVY_FILES.get(item.path.stem, 0))  # stable: file order kept otherwise
+    by_file: dict[str, list] = {}
+    for item in items:
+        by_file.setdefault(item.path.stem, []).append(item)
+    seconds = {f: FILE_SECONDS.get(f, 0) for f in by_file}
+    long_files = sorted((f for f in by_file if seconds[f] >= QUICK), key=lambda f: -seconds[f])
+    quick_files = sorted((f for f in by_file if seconds[f] < QUICK), key=lambda f: seconds[f])
+    order = []
+    for name in long_files:
+        order.append(name)
+        if quick_files:
+            order.append(quick_files.pop(0))
+    items[:] = [item for name in order + quick_files for item in by_file[name]]
 
 
 def pytest_xdist_auto_num_workers(config):
@@ -130,6 +146,19 @@ def prefect_api(world_cache):
     api_url = shared_prefect_server(world_cache)
     with temporary_settings({PREFECT_API_URL: api_url}):
         yield api_url
+
+
+def run_artifact(state, key: str):
+    """The artifact `key` made by the flow run whose final `state` this is: tests share one
+    Prefect server, and `Artifact.get(key)` would return whichever test wrote `key` last."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId, ArtifactFilterKey
+
+    with get_client(sync_client=True) as client:
+        found = client.read_artifacts(artifact_filter=ArtifactFilter(
+            key=ArtifactFilterKey(any_=[key]), flow_run_id=ArtifactFilterFlowRunId(any_=[state.state_details.flow_run_id])))
+    assert found, f"flow run {state.state_details.flow_run_id} made no artifact {key!r}"
+    return found[-1]
 
 
 def pytest_sessionfinish(session, exitstatus):

@@ -10,14 +10,12 @@ from infra.demosite import DemoServer, build_site
 from infra.index import read_merged_index
 from infra.settings import settings_env
 from infra.store import ObjectStore
-from tests.conftest import require_shared_data
+from tests.conftest import require_shared_data, run_artifact
 
 pytestmark = pytest.mark.slow
 
 
 def test_crawl_flow_runs_each_department_and_publishes_summary(prefect_api, settings, tmp_path, monkeypatch):
-    from prefect.artifacts import Artifact
-
     from flows.crawl import crawl, crawl_department
 
     data = require_shared_data()
@@ -28,7 +26,8 @@ def test_crawl_flow_runs_each_department_and_publishes_summary(prefect_api, sett
         for name, value in settings_env(settings).items():
             monkeypatch.setenv(name, value)
         slugs = [d.slug for d in truth.departments if d.category != "mechanical"]  # no browser needed here
-        summaries = crawl(departments_file=str(registry), only=slugs)
+        state = crawl(departments_file=str(registry), only=slugs, return_state=True)
+        summaries = state.result()
 
     assert [s["department"] for s in summaries] == slugs
     store = ObjectStore.from_settings(settings)
@@ -37,7 +36,7 @@ def test_crawl_flow_runs_each_department_and_publishes_summary(prefect_api, sett
     assert set(index.loc[index["status"] == "present", "sha256"]) == expected
     assert sum(s["new"] for s in summaries) == len(expected)
 
-    artifact = Artifact.get("crawl-summary")
+    artifact = run_artifact(state, "crawl-summary")
     rows = json.loads(artifact.data) if isinstance(artifact.data, str) else artifact.data
     assert [r["department"] for r in rows] == slugs + ["TOTAL"]
     assert rows[-1]["new"] == len(expected)

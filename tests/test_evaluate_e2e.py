@@ -29,7 +29,8 @@ UNIVERSITIES = ("Uni A", "Uni B")
 
 def random_label_manifests(folder, people: int, seed: int = 7) -> dict[str, list]:
     """Per department slug, manifest rows (path, name, category, university, department) of
-    LFW people with 4+ photos, each person given a random category and university."""
+    LFW people with 4+ photos (4 of each: enough for the per-image split to recognise people),
+    each person given a random category and university."""
     data = require_shared_data() / "faces"
     photos = defaultdict(list)
     for row in csv.DictReader(open(data / "lfw_labels.csv", newline="")):
@@ -40,7 +41,7 @@ def random_label_manifests(folder, people: int, seed: int = 7) -> dict[str, list
     for person in chosen:
         category, university = CATEGORIES[rng.integers(3)], UNIVERSITIES[rng.integers(2)]
         slug = f"{university.lower().replace(' ', '-')}-{category}"
-        for path in sorted(photos[person]):
+        for path in sorted(photos[person])[:4]:
             slugs[slug].append([str(data / path), person.replace("_", " "), category, university, category.title()])
     for slug, rows in slugs.items():
         with open(folder / f"{slug}.csv", "w", newline="") as fh:
@@ -71,6 +72,9 @@ def test_random_labels_report_chance_and_per_image_split_leaks(cli, store, tmp_p
     probe = run_json(cli("train", "--model", "probe"))
     evaluated = cli("evaluate", "--controls", "all", "--json", "--out", str(tmp_path / "probe-report"))
     metrics = json.loads(evaluated.stdout)
+    print(f"\n[evaluate] probe {metrics['accuracy']:.3f} [{metrics['ci_low']:.2f}, {metrics['ci_high']:.2f}] "
+          f"p={metrics['p_value']:.2f} on {metrics['n_test']} photos of {metrics['n_groups']} people; controls "
+          + ", ".join(f"{k} {v.get('accuracy', float('nan')):.3f}" for k, v in metrics["controls"].items()))
     assert metrics["run"] == probe["run"] and metrics["n_groups"] >= 8
     assert_chance(metrics)
     blur, lodo = metrics["controls"]["blur"], metrics["controls"]["leave_one_department_out"]
@@ -106,3 +110,5 @@ def test_random_labels_report_chance_and_per_image_split_leaks(cli, store, tmp_p
     leaked = evaluate_predictions(truth, outcome.test_probabilities, outcome.labels)
     assert leaked["ci_low"] > leaked["chance"] and leaked["p_value"] < 0.01, leaked
     assert leaked["accuracy"] > metrics["ci_high"]
+    print(f"[evaluate] per-image split (leak): {leaked['accuracy']:.3f} [{leaked['ci_low']:.2f}, "
+          f"{leaked['ci_high']:.2f}], p={leaked['p_value']:.3f}")

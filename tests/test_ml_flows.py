@@ -11,6 +11,7 @@ import pytest
 from infra.settings import settings_env
 from ml.runs import latest_run_id
 from spiders.local_import import import_photos
+from tests.conftest import run_artifact
 from tests.test_train_e2e import gender_manifest
 
 pytestmark = pytest.mark.slow
@@ -28,17 +29,19 @@ def test_preprocess_and_train_flows(prefect_api, settings, store, tmp_path, monk
     gender_manifest(tmp_path / "gender.csv", per_gender=20)
     import_photos(store, tmp_path / "gender.csv", "lfw-gender", university="LFW")
 
-    result = preprocess(workers=1)
+    state = preprocess(workers=1, return_state=True)
+    result = state.result()
     assert result["crops"] >= 39 and result["groups"] >= 20
-    balance = Artifact.get("preprocess-balance")
+    balance = run_artifact(state, "preprocess-balance")
     rows = json.loads(balance.data) if isinstance(balance.data, str) else balance.data
     assert {r["category"] for r in rows} >= {"female", "male"}
-    assert "images/s" in Artifact.get("preprocess-summary").data
+    assert "images/s" in run_artifact(state, "preprocess-summary").data
 
-    trained = train(model="probe", seed=0)
+    state = train(model="probe", seed=0, return_state=True)
+    trained = state.result()
     assert trained["run"] == latest_run_id(store, "probe")
     assert 0.0 <= trained["metrics"]["test_accuracy"] <= 1.0
-    assert "validation accuracy" in Artifact.get("train-probe").data
+    assert "validation accuracy" in run_artifact(state, "train-probe").data
 
     evaluated = evaluate_flow(model="probe", controls="blur", link_hours=2)
     key = trained["run"].lower()

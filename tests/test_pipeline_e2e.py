@@ -18,7 +18,7 @@ def stages(stdout: str) -> dict[str, str]:
     return dict(re.findall(r"│ (crawl|preprocess|train-probe|evaluate-probe)\s+│ (ran|skipped|failed)", stdout))
 
 
-def test_demo_runs_the_pipeline_then_unchanged_stages_are_skipped(cli, store, settings):
+def test_demo_runs_the_pipeline_then_unchanged_stages_are_skipped(cli, store, settings, prefect_api):
     out = cli("demo", "--people", "3", "--port", "0", timeout=600)
     assert "stored 12 of 12 ground-truth photos, 0 unexpected" in out.stderr
     assert stages(out.stdout) == {"crawl": "ran", "preprocess": "ran", "train-probe": "ran",
@@ -34,7 +34,10 @@ def test_demo_runs_the_pipeline_then_unchanged_stages_are_skipped(cli, store, se
     assert "fully confounded" in metrics["controls"]["leave_one_department_out"]["finding"]
 
     registry = settings.home / "demo-departments.yaml"
-    again = cli("run", "--departments", str(registry), "--controls", "all", "--json", timeout=600)
+    # `demo` started a temporary Prefect server of its own, as a user's would; the reruns use
+    # the session's server (each temporary one costs ~20 s of CPU to start).
+    server = {"PREFECT_API_URL": prefect_api}
+    again = cli("run", "--departments", str(registry), "--controls", "all", "--json", timeout=600, env=server)
     rows = json.loads(again.stdout[again.stdout.index("[\n"):])
     assert {r["stage"]: r["status"] for r in rows} == {"crawl": "skipped", "preprocess": "skipped",
                                                         "train-probe": "skipped", "evaluate-probe": "skipped"}
@@ -42,7 +45,7 @@ def test_demo_runs_the_pipeline_then_unchanged_stages_are_skipped(cli, store, se
 
     # The demo site is gone now: a forced recrawl fails, visibly, and the run exits non-zero.
     failed = cli("run", "--departments", str(registry), "--recrawl-after", "0", check=False, timeout=600,
-                 env={"ACADEMIC_FACES_CRAWL_RETRIES": "0"})
+                 env={**server, "ACADEMIC_FACES_CRAWL_RETRIES": "0"})
     assert failed.returncode == 1 and "crawl failed" in failed.stderr
     assert "no page could be fetched" in failed.stderr
     assert json.loads(store.get_bytes("pipeline/stages/crawl.json"))["outputs"] == {"departments": 4}
