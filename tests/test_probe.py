@@ -113,7 +113,8 @@ def test_save_load_round_trip_gives_same_probabilities(lfw, gender, tmp_path):
     buffer = io.BytesIO()  # file objects work too (bytes for the object store)
     save_probe(outcome, buffer)
     model, labels, _ = load_probe(io.BytesIO(buffer.getvalue()))
-    np.testing.assert_array_equal(predict_probe(model, X[0]), outcome.test_probabilities[:1])
+    # one row goes through other BLAS kernels than the batch: equal up to the last bits
+    np.testing.assert_allclose(predict_probe(model, X[0]), outcome.test_probabilities[:1], rtol=1e-9, atol=1e-12)
     path.write_bytes(b"not a probe")
     with pytest.raises(Exception):
         load_probe(path)
