@@ -131,19 +131,7 @@ class LocalStack:
     def _start_prefect(self, previous: dict, port: int, timeout: float) -> dict:
         if alive(previous.get("pid")) and api_healthy(previous["api_url"]):
             return previous
-        api_url = f"http://{HOST}:{port}/api"
-        env = {**os.environ, **prefect_env(api_url), "PREFECT_HOME": str(self.dir / "prefect"),
-               "PREFECT_SERVER_API_HOST": HOST, "PREFECT_SERVER_API_PORT": str(port),
-               "PREFECT_UI_API_URL": api_url}  # else the UI calls port 4200
-        env.pop("PREFECT_API_URL")  # the server must not look for another server
-        pid = spawn([prefect_binary(), "server", "start", "--host", HOST, "--port", str(port)], env,
-                    self.dir / "prefect-server.log")
-        deadline = time.monotonic() + timeout
-        while not api_healthy(api_url):
-            if not alive(pid) or time.monotonic() > deadline:
-                raise StackError(f"the Prefect server did not become healthy; see {self.dir / 'prefect-server.log'}")
-            time.sleep(0.5)
-        return {"pid": pid, "port": port, "api_url": api_url}
+        return start_prefect_server(self.dir / "prefect", port, self.dir / "prefect-server.log", timeout)
 
     def start_worker(self, name: str, storage: Settings, api_url: str, limit: int | None = None) -> dict:
         env = {**os.environ, **settings_env(storage), **prefect_env(api_url),
@@ -185,6 +173,25 @@ class LocalStack:
             out.append(ComponentStatus(f"worker {worker['name']}", worker["pid"], alive(worker["pid"]),
                                        f"pool {WORK_POOL}; log {worker['log']}"))
         return out
+
+
+def start_prefect_server(home: Path, port: int, log: Path, timeout: float, *, ui: bool = True) -> dict:
+    """`prefect server start` on 127.0.0.1:`port` in its own session, its SQLite database under
+    `home`; waits until healthy. Returns {"pid", "port", "api_url"}."""
+    api_url = f"http://{HOST}:{port}/api"
+    env = {**os.environ, **prefect_env(api_url), "PREFECT_HOME": str(home),
+           "PREFECT_SERVER_API_HOST": HOST, "PREFECT_SERVER_API_PORT": str(port),
+           "PREFECT_UI_API_URL": api_url,  # else the UI calls port 4200
+           "PREFECT_UI_ENABLED": "true" if ui else "false"}
+    env.pop("PREFECT_API_URL")  # the server must not look for another server
+    pid = spawn([prefect_binary(), "server", "start", "--host", HOST, "--port", str(port)], env, log)
+    deadline = time.monotonic() + timeout
+    while not api_healthy(api_url):
+        if not alive(pid) or time.monotonic() > deadline:
+            stop_process(pid, signal.SIGINT, timeout=15)
+            raise StackError(f"the Prefect server did not become healthy; see {log}")
+        time.sleep(0.5)
+    return {"pid": pid, "port": port, "api_url": api_url}
 
 
 def prefect_binary() -> str:

@@ -17,7 +17,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -54,11 +53,7 @@ class Snapshot:
     def complete(self) -> bool:
         return (self.folder / "keys.json").is_file()
 
-    @property
-    def meta(self) -> dict:
-        return json.loads((self.folder / "keys.json").read_text())["meta"]
-
-    def capture(self, store: ObjectStore, meta: dict) -> None:
+    def capture(self, store: ObjectStore) -> None:
         objects = self.folder / "objects"
         keys = [o.key for o in store.list("")]
 
@@ -70,11 +65,11 @@ class Snapshot:
         with ThreadPoolExecutor(IO_THREADS) as pool:
             types = dict(zip(keys, pool.map(save, keys)))
         tmp = self.folder / "keys.json.tmp"
-        tmp.write_text(json.dumps({"keys": types, "meta": meta}))
+        tmp.write_text(json.dumps({"keys": types}))
         tmp.replace(self.folder / "keys.json")
 
-    def restore(self, store: ObjectStore) -> dict:
-        """Put every object of the snapshot into `store` (its bucket should be empty); returns the meta."""
+    def restore(self, store: ObjectStore) -> None:
+        """Put every object of the snapshot into `store` (its bucket should be empty)."""
         listed = json.loads((self.folder / "keys.json").read_text())
         store.ensure_bucket()
 
@@ -83,11 +78,10 @@ class Snapshot:
             store.put_file(key, self.folder / "objects" / key, content_type)
         with ThreadPoolExecutor(IO_THREADS) as pool:
             list(pool.map(put, listed["keys"].items()))
-        return listed["meta"]
 
 
 def shared_world(cache: Path, name: str, store_for: Callable[[str], ObjectStore],
-                 build: Callable[[ObjectStore], dict]) -> Snapshot:
+                 build: Callable[[ObjectStore], None]) -> Snapshot:
     """The snapshot of world `name`, built by `build(store)` into a scratch bucket if no
     worker of this session has built it yet."""
     snapshot = Snapshot(cache / name)
@@ -95,8 +89,8 @@ def shared_world(cache: Path, name: str, store_for: Callable[[str], ObjectStore]
         if not snapshot.complete:
             scratch = store_for("w-" + uuid.uuid4().hex[:12])
             scratch.ensure_bucket()
-            meta = build(scratch)
-            snapshot.capture(scratch, meta)
+            build(scratch)
+            snapshot.capture(scratch)
     return snapshot
 
 
@@ -124,9 +118,9 @@ def sample_lfw(data: Path, per_gender: int = GENDER_PER_CLASS) -> pd.DataFrame:
     return pd.concat(chosen, ignore_index=True)
 
 
-def build_gender_world(store: ObjectStore, settings: Settings, data: Path, folder: Path) -> dict:
+def build_gender_world(store: ObjectStore, settings: Settings, data: Path, folder: Path) -> None:
     """LFW photos labelled female/male imported and preprocessed through the CLI (as a user
-    would), then every crop embedded (the probe's cache). Meta: the photo count."""
+    would), then every crop embedded (the probe's cache)."""
     from ml.crop_stage import crop_key
     from ml.embeddings import embed_crops
     from ml.preprocess import SPLITS, csv_frame
@@ -146,8 +140,7 @@ def build_gender_world(store: ObjectStore, settings: Settings, data: Path, folde
                               capture_output=True, text=True, timeout=600)
         assert done.returncode == 0, f"gender world: {args[0]} failed\n{done.stderr[-3000:]}"
     splits = csv_frame(store.get_bytes(SPLITS))
-    vectors = embed_crops(store, splits["id"], crop_key=crop_key, workers=2)
-    return {"photos": len(sample), "embedded": len(vectors)}
+    embed_crops(store, splits["id"], crop_key=crop_key, workers=2)
 
 
 # -- one Prefect server for the session ------------------------------------------------------------
@@ -155,7 +148,7 @@ def shared_prefect_server(cache: Path, timeout: float = 180) -> str:
     """API URL of the session's Prefect server (SQLite, no UI), started by the first worker
     that needs it; `stop_shared_prefect_server` (the controller, at the session's end) stops it."""
     from infra.seaweed import alive
-    from infra.stack import api_healthy, free_port, prefect_binary, prefect_env, spawn
+    from infra.stack import api_healthy, free_port, start_prefect_server
 
     info = cache / "prefect.json"
     with file_lock(cache / "prefect.lock"):
@@ -163,21 +156,10 @@ def shared_prefect_server(cache: Path, timeout: float = 180) -> str:
             known = json.loads(info.read_text())
             if alive(known["pid"]) and api_healthy(known["api_url"]):
                 return known["api_url"]
-        port = free_port()
-        api_url = f"http://127.0.0.1:{port}/api"
-        env = {**os.environ, **prefect_env(api_url), "PREFECT_HOME": str(cache / "prefect-home"),
-               "PREFECT_SERVER_API_HOST": "127.0.0.1", "PREFECT_SERVER_API_PORT": str(port),
-               "PREFECT_UI_ENABLED": "false"}
-        env.pop("PREFECT_API_URL")  # the server must not look for another server
-        pid = spawn([prefect_binary(), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
-                    env, cache / "prefect-server.log")
-        info.write_text(json.dumps({"pid": pid, "api_url": api_url}))  # so it is stopped even if never healthy
-        deadline = time.monotonic() + timeout
-        while not api_healthy(api_url):
-            assert alive(pid) and time.monotonic() < deadline, \
-                "the session's Prefect server did not start:\n" + (cache / "prefect-server.log").read_text()[-3000:]
-            time.sleep(0.5)
-        return api_url
+        started = start_prefect_server(cache / "prefect-home", free_port(), cache / "prefect-server.log",
+                                       timeout, ui=False)
+        info.write_text(json.dumps(started))
+        return started["api_url"]
 
 
 def stop_shared_prefect_server(cache: Path) -> None:
