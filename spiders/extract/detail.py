@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import re
-from collections import Counter
 
 from .dom import HEADING_TAGS, Doc, class_tokens, element_text, tag_of
 from .generic import _filename_key, find_entries
 from .images import collect_candidates
-from .model import Person
+from .model import Person, Skips
 from .names import clean_name_text, looks_like_person_name, name_from_alt, name_key, normalize_space
 from .textlines import build_page_text
 
@@ -61,7 +60,7 @@ def extract_detail(html: str, url: str, expected_name: str | None = None) -> Per
 
     # -- portrait: a photo paired with this name, else the best unpaired photo in the main region
     cands = collect_candidates(doc)
-    skipped: Counter = Counter()
+    skipped = Skips()
     entries, _ = find_entries(doc, text, cands, skipped)
     paired_ids = {}
     for e in entries:

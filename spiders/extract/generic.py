@@ -20,6 +20,7 @@ from .dom import Doc, class_tokens, element_text, is_page_link, tag_of
 from .images import ImageCandidate
 from .layout import sequence_pairs
 from .lexicon import is_known_first_name
+from .model import Skips
 from .names import clean_name_text, name_from_alt, name_key, strip_titles
 from .textlines import NameCand, PageText
 
@@ -143,12 +144,12 @@ def _max_container(anchor, slot_count: dict):
 
 
 # --------------------------------------------------------------------------- main
-def find_entries(doc: Doc, text: PageText, cands: list[ImageCandidate], skipped: Counter) -> tuple[list[Entry], list[Entry]]:
+def find_entries(doc: Doc, text: PageText, cands: list[ImageCandidate], skipped: Skips) -> tuple[list[Entry], list[Entry]]:
     """(photo entries, name-only entries with a detail link) of a page; fills *skipped*."""
     slots = [c for c in cands if c.is_slot]
     for c in cands:
         if not c.is_slot:
-            skipped[c.reason or "tiny"] += 1
+            skipped.note(c.reason or "tiny", c.url)
     slot_count: dict = {}
     for s in slots:
         e = s.element
@@ -182,7 +183,7 @@ def find_entries(doc: Doc, text: PageText, cands: list[ImageCandidate], skipped:
         if chosen is not None:
             continue
         if status in ("group_photo", "ambiguous"):
-            skipped[status] += 1
+            skipped.note(status, s.url)
             used_containers.append(levels[-1])
             continue
         alt = name_from_alt(s.alt) or name_from_alt(s.title)
@@ -220,7 +221,7 @@ def find_entries(doc: Doc, text: PageText, cands: list[ImageCandidate], skipped:
             ev = _evidence(doc, alt, key, s, None)
             entries.append(Entry(alt, key, s, levels[-1], doc.order[s.element], url, levels[-1], ev))
         else:
-            skipped["no_name"] += 1
+            skipped.note("no_name", s.url)
 
     entries.sort(key=lambda e: e.order)
     entries = _drop_dated(doc, entries, skipped)
@@ -238,7 +239,7 @@ _DATE = re.compile(
 )
 
 
-def _drop_dated(doc: Doc, entries: list[Entry], skipped: Counter) -> list[Entry]:
+def _drop_dated(doc: Doc, entries: list[Entry], skipped: Skips) -> list[Entry]:
     """A dated teaser (news, event) is not a staff entry, even without a 'news' class."""
     out = []
     for e in entries:
@@ -246,7 +247,7 @@ def _drop_dated(doc: Doc, entries: list[Entry], skipped: Counter) -> list[Entry]
         if box is not None and tag_of(box) not in ("body", "html") and (
             box.find(".//time") is not None or _DATE.search(element_text(box)[:2000])
         ):
-            skipped["news"] += 1
+            skipped.note("news", e.cand.url if e.cand else None)
             continue
         out.append(e)
     return out
@@ -297,7 +298,7 @@ def _evidence(doc: Doc, display: str, key: str, photo: ImageCandidate, name: Nam
     return False
 
 
-def _drop_unsupported_singletons(entries: list[Entry], skipped: Counter) -> list[Entry]:
+def _drop_unsupported_singletons(entries: list[Entry], skipped: Skips) -> list[Entry]:
     """An isolated pair (no structurally similar sibling entry) needs independent evidence."""
     counts: Counter = Counter()
     for e in entries:
@@ -309,11 +310,11 @@ def _drop_unsupported_singletons(entries: list[Entry], skipped: Counter) -> list
         if (repeated and not e.far) or e.evidence:
             out.append(e)
         else:
-            skipped["low_confidence"] += 1
+            skipped.note("low_confidence", e.cand.url if e.cand else None)
     return out
 
 
-def _reject_shared_and_bad(entries: list[Entry], skipped: Counter) -> list[Entry]:
+def _reject_shared_and_bad(entries: list[Entry], skipped: Skips) -> list[Entry]:
     keys_by_url: dict[str, set[str]] = {}
     for e in entries:
         if e.cand is not None and e.cand.url:
@@ -324,7 +325,7 @@ def _reject_shared_and_bad(entries: list[Entry], skipped: Counter) -> list[Entry
         if url and len(keys_by_url.get(url, ())) >= 2:
             reason = "placeholder"
         if reason is not None:
-            skipped[reason] += 1
+            skipped.note(reason, url)
             e.cand = None
             e.detail_url = None  # a listed person without a usable photo: nothing to follow
     with_photo = {e.key for e in entries if e.cand is not None}

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from collections import Counter
 
 from .dom import Doc
 from .generic import find_entries
 from .images import collect_candidates
-from .model import PageResult, Person
+from .model import PageResult, Person, Skips
 from .pagination import find_next_pages
 from .selectors import Selectors, extract_with_selectors, select_next_pages
 from .textlines import build_page_text
@@ -20,7 +19,7 @@ def extract_page(html: str, url: str, selectors: Selectors | None = None) -> Pag
     doc = Doc(html, url)
     text = build_page_text(doc)
     cands = collect_candidates(doc)
-    skipped: Counter = Counter()
+    skipped = Skips()
     if selectors is not None and selectors.person:
         people = extract_with_selectors(doc, text, cands, selectors, skipped)
     else:

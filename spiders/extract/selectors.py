@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -15,7 +14,7 @@ from parsel.csstranslator import HTMLTranslator
 from .dom import Doc, element_text, strip_fragment, tag_of
 from .generic import decide_name, detail_link_in
 from .images import ImageCandidate, background_urls, best_image_url, classify_url, parse_srcset
-from .model import Person
+from .model import Person, Skips
 from .names import looks_like_person_name, name_key, normalize_space
 from .textlines import PageText
 
@@ -144,7 +143,7 @@ def _photo_from_element(doc: Doc, el, by_el: dict) -> ImageCandidate | None:
 
 
 def extract_with_selectors(doc: Doc, text: PageText, cands: list[ImageCandidate], sels: Selectors,
-                           skipped: Counter) -> list[Person]:
+                           skipped: Skips) -> list[Person]:
     root = parsel.Selector(root=doc.root)
     by_el = {c.element: c for c in cands}
     found: list[tuple[str, str, str | None, str | None, object]] = []  # display, key, url, detail, element
@@ -206,7 +205,7 @@ def extract_with_selectors(doc: Doc, text: PageText, cands: list[ImageCandidate]
         if photo is None:
             url = None
         elif reason is not None:
-            skipped[reason] += 1
+            skipped.note(reason, url)
             url = None
             detail = None if sels.detail_link is None else detail
         found.append((display, key, url, detail, el))
@@ -219,7 +218,7 @@ def extract_with_selectors(doc: Doc, text: PageText, cands: list[ImageCandidate]
     seen: set[str] = set()
     for display, key, url, detail, _ in found:
         if url and len(keys_by_url[strip_fragment(url)]) >= 2:
-            skipped["placeholder"] += 1
+            skipped.note("placeholder", url)
             url = None
             detail = None
         if key in seen or (url is None and detail is None):
