@@ -27,8 +27,10 @@ def cmd_crawl(args) -> int:
     settings = _settings(args)
     departments = select_departments(settings.departments_file, args.only)
     console = _console()
+    if args.json and not args.dry_run:
+        raise CliError("--json goes with --dry-run (a real crawl reports through its table and the store)")
     if args.dry_run:
-        return _dry_run(departments, settings, args.parallel, console)
+        return _dry_run(departments, settings, args.parallel, console, args.json)
     if args.fan_out:
         return _fan_out(settings, args.only)
     with storage_settings(settings) as resolved:
@@ -63,20 +65,25 @@ def _fan_out(settings, only) -> int:
     return 0
 
 
-def _dry_run(departments, settings, parallel: int, console) -> int:
+def _dry_run(departments, settings, parallel: int, console, as_json: bool = False) -> int:
     """Show who a crawl would collect, without downloading photos or touching the store."""
+    import json
+
     from rich.table import Table
 
     from flows.summaries import table_console
-
     from spiders.runner import crawl_departments
 
-    results = crawl_departments(departments, settings, parallel=parallel, dry_run=True)
+    with console.status(f"dry run of {len(departments)} department(s)"):
+        results = crawl_departments(departments, settings, parallel=parallel, dry_run=True)
+    if as_json:  # standard output carries the JSON alone; problems go to standard error
+        print(json.dumps([r.dry_run_summary() for r in results], indent=1, ensure_ascii=False))
     for result in results:
-        table = Table("name", "photo", "page", title=f"{result.slug}: {len(result.people)} people (dry run)")
-        for person in result.people:
-            table.add_row(person["name"], person["photo_url"], person["page_url"])
-        table_console().print(table)
+        if not as_json:
+            table = Table("name", "photo", "page", title=f"{result.slug}: {len(result.people)} people (dry run)")
+            for person in result.people:
+                table.add_row(person["name"], person["photo_url"], person["page_url"])
+            table_console().print(table)
         if not result.ok:
             console.print(f"[red]{result.slug} failed ({result.failure}):[/red]\n{result.log_tail[-1500:]}")
     return 0 if all(r.ok for r in results) else 1
@@ -174,6 +181,40 @@ def cmd_departments_new(args) -> int:
 
 
 # -- demo ------------------------------------------------------------------------------------
+def cmd_departments_preview(args) -> int:
+    import json
+
+    from rich.table import Table
+
+    from flows.summaries import table_console
+    from spiders.preview import preview_page, write_preview_html
+
+    console = _console()
+    try:
+        with console.status(f"reading {args.url}"):
+            preview = preview_page(args.url, _settings(args), follow=args.follow, thumbnails=bool(args.html),
+                                   render_js=args.render_js)
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
+    if args.json:
+        print(json.dumps(preview.as_dict(), indent=1, ensure_ascii=False))
+    else:
+        table = Table("name", "photo", title=f"{len(preview.people)} people with a photo (dry run)")
+        for person in preview.people:
+            table.add_row(person["name"], person["photo_url"])
+        for person in preview.unfollowed:
+            table.add_row(person["name"], f"[dim]on their own page (--follow): {person['detail_url']}[/dim]")
+        table_console().print(table)
+        skipped = ", ".join(f"{k} {v}" for k, v in preview.crawl.skipped.items())
+        console.print(f"skipped: {skipped or 'nothing'}")
+    if args.html:
+        console.print(f"preview page: {write_preview_html(preview, Path(args.html))}")
+    if not preview.ok:
+        console.print(f"[red]{args.url}: {preview.crawl.failure}[/red]\n{preview.crawl.log_tail[-1500:]}")
+        return 1
+    return 0
+
+
 def cmd_demo(args) -> int:
     from flows.cli_ops import parse_models
     from flows.demo import run_demo
@@ -197,6 +238,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--parallel", type=int, default=4, help="departments crawled at once (default 4)")
     p.add_argument("--dry-run", action="store_true",
                    help="list the people that would be collected; download and store nothing")
+    p.add_argument("--json", action="store_true", help="with --dry-run: print one JSON object per department "
+                   "(slug, people [{name, photo_url, page_url}], skipped counts) on standard output")
     p.add_argument("--fan-out", action="store_true", help="one flow run per department on the work pool's "
                    "workers (needs `academic-faces up` and `deploy`, or PREFECT_API_URL)")
     p.set_defaults(func=cmd_crawl)
@@ -239,6 +282,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--file", help="registry file to append to (default: the built-in one)")
     p.add_argument("--tests-dir", default="tests/departments", help="where the fixture test goes")
     p.set_defaults(func=cmd_departments_new)
+    p = deps.add_parser("preview", help="show who a crawl of one page would collect (nothing is stored)")
+    p.add_argument("url", help="a staff page")
+    p.add_argument("--html", metavar="OUT", help="also write a self-contained page with each person's photo "
+                   "thumbnail (photos are downloaded for it) and the skipped images with their reasons")
+    p.add_argument("--follow", action="store_true", help="also read pagination and the people's own pages")
+    p.add_argument("--render-js", choices=["auto", "true", "false"], default="auto")
+    p.add_argument("--json", action="store_true", help="print the result as JSON on standard output")
+    p.set_defaults(func=cmd_departments_preview)
 
     p = sub.add_parser("demo", help="build the local demo university from face photos, serve it, run the pipeline")
     p.add_argument("--people", type=int, default=12, help="people per department (default 12)")

@@ -2,7 +2,8 @@
 
 Rules:
 - a photo seen now is `present`; it keeps its `first_seen` and gets `last_seen` = now;
-- the same photo bytes shown for two or more different people is a placeholder avatar:
+- the same photo bytes, or the same picture re-encoded (equal perceptual hashes, the
+  sighting's `look`), shown for two or more different people is a placeholder avatar:
   every such row is dropped (reason `shared_placeholder`);
 - after a complete crawl, a row not seen again becomes `replaced` when its person is
   still present with another photo, else `vanished` (rows are marked, never deleted);
@@ -27,9 +28,16 @@ class ShardUpdate:
 
 def placeholder_ids(sightings: list[dict]) -> set[str]:
     people: dict[str, set[str]] = {}
+    by_look: dict[str, set[str]] = {}
     for row in sightings:
         people.setdefault(row["id"], set()).add(row["name_key"])
-    return {image_id for image_id, names in people.items() if len(names) > 1}
+        if row.get("look"):
+            by_look.setdefault(row["look"], set()).add(row["id"])
+    shared = {image_id for image_id, names in people.items() if len(names) > 1}
+    for ids in by_look.values():
+        if len(set().union(*(people[i] for i in ids))) > 1:
+            shared |= ids
+    return shared
 
 
 def update_shard(previous: pd.DataFrame, sightings: list[dict], now: str, complete: bool,

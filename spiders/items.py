@@ -25,6 +25,7 @@ class PhotoItem:
     height: int | None = None
     content_type: str | None = None
     extension: str | None = None
+    look: str | None = None  # perceptual hashes of the picture: the same avatar re-encoded looks the same
 
     @property
     def not_modified(self) -> bool:

@@ -56,6 +56,25 @@ class CrawlResult:
         return self.report.get("people", [])
 
     @property
+    def skipped(self) -> dict[str, int]:
+        """Why candidates were passed over: the extractor's reasons and the crawl's own, counted."""
+        counts: dict[str, int] = {}
+        for key, value in self.stats.items():
+            prefix, _, reason = key.partition("/")
+            if prefix in ("skip", "extract") and isinstance(value, int):
+                counts[reason] = counts.get(reason, 0) + value
+        return dict(sorted(counts.items()))
+
+    def dry_run_summary(self) -> dict:
+        """One department's dry run, machine-readable (`crawl --dry-run --json`)."""
+        return {
+            "slug": self.slug, "ok": self.ok, "failure": self.failure,
+            "pages_fetched": self.stats.get("pages/fetched", 0),
+            "people": [{k: p.get(k) for k in ("name", "photo_url", "page_url")} for p in self.people],
+            "skipped": self.skipped,
+        }
+
+    @property
     def stats(self) -> dict:
         return self.report.get("stats", {})
 
@@ -73,13 +92,16 @@ class CrawlResult:
         }
 
 
-def crawl_command(slug: str, report_file: Path, log_level: str = "INFO", dry_run: bool = False) -> list[str]:
+def crawl_command(slug: str, report_file: Path, log_level: str = "INFO", dry_run: bool = False,
+                  scrapy_settings: dict[str, str] | None = None) -> list[str]:
+    extra = [arg for k, v in (scrapy_settings or {}).items() for arg in ("-s", f"{k}={v}")]
     return [sys.executable, "-m", "scrapy", "crawl", slug, "-s", f"CRAWL_REPORT_FILE={report_file}",
-            "-s", f"LOG_LEVEL={log_level}", "-s", f"DRY_RUN={int(dry_run)}"]
+            "-s", f"LOG_LEVEL={log_level}", "-s", f"DRY_RUN={int(dry_run)}", *extra]
 
 
 def run_crawl(slug: str, settings: Settings, *, timeout: float | None = None, log_file: Path | None = None,
-              extra_env: dict[str, str] | None = None, dry_run: bool = False) -> CrawlResult:
+              extra_env: dict[str, str] | None = None, dry_run: bool = False,
+              scrapy_settings: dict[str, str] | None = None) -> CrawlResult:
     """Crawl one department; `settings` must name a concrete S3 endpoint (see infra.services)."""
     env = {**os.environ, **settings_env(settings), **(extra_env or {})}
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PROJECT_ROOT), env.get("PYTHONPATH")]))
@@ -88,7 +110,8 @@ def run_crawl(slug: str, settings: Settings, *, timeout: float | None = None, lo
         log_path = log_file or Path(tmp) / "crawl.log"
         with open(log_path, "wb") as log:
             try:
-                proc = subprocess.run(crawl_command(slug, report_file, dry_run=dry_run), cwd=PROJECT_ROOT, env=env,
+                proc = subprocess.run(crawl_command(slug, report_file, dry_run=dry_run,
+                                                    scrapy_settings=scrapy_settings), cwd=PROJECT_ROOT, env=env,
                                       stdout=log, stderr=subprocess.STDOUT, timeout=timeout)
                 code = proc.returncode
             except subprocess.TimeoutExpired:

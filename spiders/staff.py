@@ -46,6 +46,8 @@ class StaffSpider(scrapy.Spider):
         self.photo_claims: dict[str, set[str]] = defaultdict(set)  # image_url -> people (name keys)
         self.skipped_examples: list[dict] = []
         self.found_people: list[dict] = []  # dry run: who would be collected
+        self.skipped_images: list[dict] = []  # dry run: images the extractor passed over, with reasons
+        self.unfollowed: list[dict] = []  # dry run, one page only: people whose photo is on their own page
 
     # -- bookkeeping ---------------------------------------------------------------------
     def skip(self, reason: str, url: str, name: str | None = None, image: bool = False) -> None:
@@ -71,6 +73,16 @@ class StaffSpider(scrapy.Spider):
 
     def placeholder_urls(self) -> set[str]:
         return {url for url, people in self.photo_claims.items() if len(people) > 1}
+
+    def dry_run_people(self) -> list[dict]:
+        """Who the dry run would collect: one picture shown for several people is a placeholder."""
+        shared = self.placeholder_urls()
+        return [p for p in self.found_people if p["photo_url"] not in shared]
+
+    @property
+    def follows_links(self) -> bool:
+        """False for a one-page preview: no pagination, no detail pages."""
+        return not self.settings.getbool("PREVIEW_ONE_PAGE")
 
     # -- requests ------------------------------------------------------------------------
     async def start(self):
@@ -106,6 +118,10 @@ class StaffSpider(scrapy.Spider):
         self.crawler.stats.inc_value("people/found")
         if self.settings.getbool("DRY_RUN"):
             self.found_people.append({"name": name, "photo_url": photo_url, "page_url": page_url})
+            if self.settings.getbool("PREVIEW_THUMBNAILS"):  # a preview shows each face, small
+                yield scrapy.Request(photo_url, callback=self.thumbnail_received, errback=self.thumbnail_failed,
+                                     meta={"download_maxsize": self.settings.getint("IMAGE_MAX_BYTES"),
+                                           "found": self.found_people[-1]}, dont_filter=True)
             return
         meta = {"download_maxsize": self.settings.getint("IMAGE_MAX_BYTES"), "handle_httpstatus_list": [304],
                 "person": name, "page_url": page_url}
@@ -145,6 +161,10 @@ class StaffSpider(scrapy.Spider):
                 self.crawler.stats.inc_value(f"extract/{reason}", count)
         self.logger.debug("%s: %d people, rejected candidates %s", response.url, len(result.people),
                           dict(result.skipped))
+        if self.settings.getbool("DRY_RUN"):
+            room = MAX_EXAMPLES - len(self.skipped_images)
+            self.skipped_images += [{"url": url, "reason": why, "page_url": response.url}
+                                    for url, why in result.skipped.images[:max(0, room)]]
         if not result.people and self._should_render(response, result.has_scripts):
             yield self.page_request(response.url, render=True, dont_filter=True, meta=response.meta.get("carry"))
             return
@@ -152,13 +172,16 @@ class StaffSpider(scrapy.Spider):
         for person in result.people:
             if person.photo_url:
                 yield from self.photo_request(person.name, person.photo_url, response.url)
+            elif person.detail_url and not self.follows_links:
+                self.unfollowed.append({"name": person.name, "detail_url": person.detail_url,
+                                        "page_url": response.url})
             elif person.detail_url and self.department.allows(person.detail_url):
                 carry = {"expected_name": person.name}
                 yield self.page_request(person.detail_url, render=rendered, callback=self.parse_detail,
                                         meta={"carry": carry, **carry})
             else:
                 self.skip("no_photo", response.url, person.name)
-        for url in result.next_pages:
+        for url in result.next_pages if self.follows_links else ():
             if self.department.allows(url):
                 yield self.page_request(url, render=rendered)
 
@@ -210,6 +233,12 @@ class StaffSpider(scrapy.Spider):
             item.last_modified = item.last_modified or known.get("last_modified")
         yield item
 
+    def thumbnail_received(self, response):
+        response.meta["found"].update(thumbnail_data_uri(response.body))
+
+    def thumbnail_failed(self, failure):
+        failure.request.meta["found"]["thumbnail_error"] = failure_reason(failure)
+
     def page_failed(self, failure):
         self.skip("page_" + failure_reason(failure), failure.request.url, failure.request.meta.get("expected_name"))
 
@@ -218,6 +247,25 @@ class StaffSpider(scrapy.Spider):
         if reason == "too_large":  # cut off before its validators were kept: wait before trying again
             self.rejected.remember(failure.request.url, reason)
         self.skip(reason, failure.request.url, failure.request.meta.get("person"), image=True)
+
+
+def thumbnail_data_uri(body: bytes, size: int = 160) -> dict:
+    """{'thumbnail': data URI of a small JPEG} or {'thumbnail_error': why} for a downloaded photo."""
+    import base64
+    import io
+
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(io.BytesIO(body)) as img:
+            img.draft("RGB", (size, size))  # decode JPEGs at reduced size: cheap for large photos
+            img = img.convert("RGB")
+            img.thumbnail((size, size))
+            out = io.BytesIO()
+            img.save(out, "JPEG", quality=80)
+    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as exc:
+        return {"thumbnail_error": f"not a readable image ({type(exc).__name__})"}
+    return {"thumbnail": "data:image/jpeg;base64," + base64.b64encode(out.getvalue()).decode()}
 
 
 def _header(response, name: bytes) -> str | None:

@@ -81,3 +81,34 @@ def test_same_photo_for_different_people_across_departments_is_a_placeholder():
     b = update_shard(pd.DataFrame(), [sighting("avatar", "Bob", slug="demo-mech")], "T1", True).frame
     merged, problems = merge_frames([a, b])
     assert merged["id"].tolist() == ["a1"] and "placeholders" in problems[0]
+
+
+def _reencoded(path, size, fmt):
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    with Image.open(path) as img:
+        img.convert("RGB").resize((size, size)).save(out, fmt)
+    return out.getvalue()
+
+
+def test_one_avatar_reencoded_per_person_is_a_placeholder_by_its_look():
+    """A site serving the same default avatar under a URL (and a size) per person: the bytes differ,
+    the picture does not. Two different real faces stay, whatever their size."""
+    from spiders.pipelines.validate import content_id, picture_look
+    from tests.conftest import require_shared_data
+
+    faces = sorted((require_shared_data() / "faces" / "lfw").glob("*/*.jpg"))
+    avatar, face_a, face_b = faces[0], faces[1], faces[40]
+    rows = []
+    for name, path, size, fmt in (("Ann", avatar, 180, "JPEG"), ("Bob", avatar, 240, "PNG"),
+                                  ("Cid", face_a, 200, "JPEG"), ("Dan", face_b, 200, "JPEG")):
+        body = _reencoded(path, size, fmt)
+        image_id, _ = content_id(body)
+        rows.append({**sighting(image_id, name), "look": picture_look(body)})
+    assert len({r["id"] for r in rows}) == 4  # four different files
+    up = update_shard(pd.DataFrame(), rows, "T1", True)
+    assert sorted(up.frame["name"]) == ["Cid", "Dan"]
+    assert set(up.dropped.values()) == {"shared_placeholder"} and len(up.dropped) == 2

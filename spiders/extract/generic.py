@@ -21,7 +21,7 @@ from .images import ImageCandidate
 from .layout import sequence_pairs
 from .lexicon import is_known_first_name
 from .model import Skips
-from .names import clean_name_text, name_from_alt, name_key, strip_titles
+from .names import clean_name_text, could_be_name_in_slot, name_from_alt, name_key, normalize_space, strip_titles
 from .textlines import NameCand, PageText
 
 __all__ = ["Entry", "find_entries", "decide_name", "detail_link_in"]
@@ -189,6 +189,8 @@ def find_entries(doc: Doc, text: PageText, cands: list[ImageCandidate], skipped:
         alt = name_from_alt(s.alt) or name_from_alt(s.title)
         pending.append((s, levels, alt))
 
+    pending = _fill_by_structure(doc, text, entries, pending, used_containers)
+
     # photos without a name of their own: pair by layout, then fall back to the alt text
     by_scope: dict = {}
     for s, levels, alt in pending:
@@ -225,10 +227,67 @@ def find_entries(doc: Doc, text: PageText, cands: list[ImageCandidate], skipped:
 
     entries.sort(key=lambda e: e.order)
     entries = _drop_dated(doc, entries, skipped)
+    entries = _drop_news_context(entries, skipped)
     entries = _drop_unsupported_singletons(entries, skipped)
     entries = _reject_shared_and_bad(entries, skipped)
     name_only = _name_only_entries(doc, text, entries, used_containers)
     return entries, name_only
+
+
+def _path_below(container, el) -> tuple[str, ...] | None:
+    """Tags from *container* (exclusive) down to *el*, or None when *el* is not below it."""
+    tags = []
+    while el is not None and el is not container:
+        tags.append(tag_of(el))
+        el = el.getparent()
+    return tuple(reversed(tags)) if el is container else None
+
+
+def _fill_by_structure(doc: Doc, text: PageText, entries: list[Entry], pending: list, used: list) -> list:
+    """Name photos that found none from the element their siblings' names sit in.
+
+    In a grid of entries built alike (same container tag and class), the name is where the
+    other entries have theirs: "Prof. Dr. Faeskorn-Woyke" or "Franz-L. Jaspers" read less like
+    a name than "Martin Eisemann", but they fill the same slot of the same template. Needs at
+    least two entries of the template named by the text rules, all agreeing on the name's place."""
+    if not pending or len(entries) < 2:
+        return pending
+    paths: dict[tuple, Counter] = {}
+    for e in entries:
+        if e.far or e.container is None:
+            continue
+        owner = next((n.owner for n in text.names_in(doc, e.container) if n.key == e.key), None)
+        path = _path_below(e.container, owner) if owner is not None else None
+        if path:
+            paths.setdefault(_signature(e.container), Counter())[path] += 1
+    rest = []
+    for s, levels, alt in pending:
+        found = None
+        for level in levels:
+            votes = paths.get(_signature(level))
+            if not votes or tag_of(level) in ("body", "html"):
+                continue
+            (path, n), = votes.most_common(1)
+            if n < 2 or n != sum(votes.values()):
+                continue
+            el = next(iter(level.xpath("./" + "/".join(path))), None)
+            raw = normalize_space(element_text(el)) if el is not None else ""
+            name = re.sub(r"\s*\([^)]*\)\s*$", "", clean_name_text(raw)).strip(" ,")
+            if name and could_be_name_in_slot(name):
+                found = (level, name)
+            break
+        if found is None:
+            rest.append((s, levels, alt))
+            continue
+        level, name = found
+        key = name_key(name)
+        if not key or any(e.key == key for e in entries):
+            rest.append((s, levels, alt))
+            continue
+        url = detail_link_in(doc, text, level, key, s.element, None)
+        entries.append(Entry(name, key, s, level, doc.order[s.element], url, levels[-1], True))
+        used.append(level)
+    return rest
 
 
 _DATE = re.compile(
@@ -248,6 +307,30 @@ def _drop_dated(doc: Doc, entries: list[Entry], skipped: Skips) -> list[Entry]:
             box.find(".//time") is not None or _DATE.search(element_text(box)[:2000])
         ):
             skipped.note("news", e.cand.url if e.cand else None)
+            continue
+        out.append(e)
+    return out
+
+
+_CARD_TEXT = 300  # characters: a person's card; a teaser with a headline and a paragraph is longer
+
+
+def _drop_news_context(entries: list[Entry], skipped: Skips) -> list[Entry]:
+    """Photos in a region whose class names say news/events/teasers: kept only as a grid of people.
+
+    A class name is weak evidence (a faculty grid styled as 'teaser' cards, an 'index_veranstaltung'
+    box per person); what a news list cannot fake is several short undated cards that each hold
+    just a person's name, in the same structure."""
+    flagged = [e for e in entries if e.cand is not None and e.cand.context == "news"]
+    if not flagged:
+        return entries
+    cards = [e for e in flagged if not e.far and len(element_text(e.container)) <= _CARD_TEXT]
+    counts = Counter(_signature(e.container) for e in cards)
+    grid = {id(e) for e in cards if counts[_signature(e.container)] >= 3}
+    out = []
+    for e in entries:
+        if e in flagged and id(e) not in grid:
+            skipped.note("news", e.cand.url)
             continue
         out.append(e)
     return out

@@ -24,6 +24,7 @@ __all__ = [
 # Reasons that still mark the position of a person's photo (a card with a placeholder avatar is still
 # a card); all other reasons are decoration that must not split or claim person entries.
 SLOT_REASONS = frozenset({None, "placeholder", "svg", "data_uri"})
+_SOFT_CONTEXT = frozenset({"news"})
 
 
 @dataclass
@@ -35,6 +36,9 @@ class ImageCandidate:
     reason: str | None = None  # decoy reason; None when acceptable as a portrait
     source: str = "img"  # img | picture | background
     tiny: bool = False  # declared width/height below 40px
+    # "news" when only the surrounding region's class names speak against the image: one word in a
+    # class attribute must not drop a whole grid of people (generic.py decides)
+    context: str | None = None
 
     @property
     def is_slot(self) -> bool:
@@ -73,6 +77,8 @@ def _make(doc: Doc, anchor, img, raw: str | None, has_lazy: bool, source: str) -
     if cand.tiny:
         reasons.add("tiny")
     cand.reason = next((r for r in PRIORITY if r in reasons), None)
+    if cand.reason in _SOFT_CONTEXT and not reasons - _SOFT_CONTEXT:
+        cand.context, cand.reason = cand.reason, None
     return cand
 
 

@@ -283,6 +283,28 @@ def looks_like_person_name(text: str) -> bool:
     return True
 
 
+def could_be_name_in_slot(text: str) -> bool:
+    """A looser test for text in the place where a template puts names: titles plus a surname
+    ("Prof. Dr. Faeskorn-Woyke"), abbreviated given names ("Franz-L. Jaspers"). Role and
+    heading words, digits and sentences still fail."""
+    s = re.sub(r"\s*\([^)]*\)\s*$", "", clean_name_text(text)).strip(" ,")
+    if looks_like_person_name(s):
+        return True
+    core = strip_titles(s)
+    if not core or len(core) > 60 or _BAD_CHARS.search(core):
+        return False
+    tokens = core.replace(",", " ").split()
+    if not 1 <= len(tokens) <= 5 or (len(tokens) == 1 and core == s):
+        return False  # a single word needs a title in front
+    for tok in tokens:
+        low = tok.casefold()
+        if low.strip(".") in _NON_NAME_WORDS or low in _NON_NAME_WORDS:
+            return False
+        if not (_word_ok(tok) or _INITIAL_RE.match(tok) or low in _PARTICLES):
+            return False
+    return True
+
+
 def is_title_only(text: str) -> bool:
     """'Prof. Dr.' / 'Dr.-Ing.' alone on a line (to be glued to the next line)."""
     s = normalize_space(text)

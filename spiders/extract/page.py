@@ -8,10 +8,12 @@ from .generic import find_entries
 from .images import collect_candidates
 from .model import PageResult, Person, Skips
 from .pagination import find_next_pages
+from .names import name_key
 from .selectors import Selectors, extract_with_selectors, select_next_pages
+from .structured import structured_people
 from .textlines import build_page_text
 
-__all__ = ["extract_page"]
+__all__ = ["extract_page", "merge_declared"]
 
 
 def extract_page(html: str, url: str, selectors: Selectors | None = None) -> PageResult:
@@ -27,9 +29,34 @@ def extract_page(html: str, url: str, selectors: Selectors | None = None) -> Pag
         ordered = [(e.order, Person(e.display, e.cand.url, e.detail_url)) for e in entries if e.cand is not None]
         ordered += [(e.order, Person(e.display, None, e.detail_url)) for e in name_only]
         ordered.sort(key=lambda t: t[0])
-        people = [p for _, p in ordered]
+        people = merge_declared([p for _, p in ordered], structured_people(doc, html))
     if selectors is not None and selectors.next_page:
         next_pages = select_next_pages(doc, selectors.next_page)
     else:
         next_pages = find_next_pages(doc)
     return PageResult(people=people, next_pages=next_pages, has_scripts=doc.has_scripts(), skipped=skipped)
+
+
+def merge_declared(found: list[Person], declared: list[tuple[str, str]]) -> list[Person]:
+    """The layout's people, corrected and completed by the schema.org Persons the page declares.
+
+    A declared (name, image) pair wins over a guessed one: it replaces the photo found for that
+    name, and a guessed person shown with a declared person's image loses it."""
+    if not declared:
+        return found
+    by_key = {name_key(name): url for name, url in declared}
+    declared_urls = {url: name_key(name) for name, url in declared}
+    out: list[Person] = []
+    seen: set[str] = set()
+    for p in found:
+        key = name_key(p.name)
+        if key in by_key:
+            p = Person(p.name, by_key[key], p.detail_url)
+        elif p.photo_url in declared_urls:
+            p = Person(p.name, None, p.detail_url)
+            if not p.detail_url:
+                continue
+        seen.add(key)
+        out.append(p)
+    out += [Person(name, url, None) for name, url in declared if name_key(name) not in seen]
+    return out

@@ -109,7 +109,7 @@ class ObjectStorePipeline:
                 "university": item.university, "slug": item.slug, "name_key": item.name_key,
                 "sha256": item.sha256, "width": item.width, "height": item.height,
                 "content_type": item.content_type, "bytes": len(item.body), "image_key": key,
-                "etag": item.etag, "last_modified": item.last_modified,
+                "etag": item.etag, "last_modified": item.last_modified, "look": item.look,
             }
         self.sightings.append(row)
         self.since_checkpoint += 1
@@ -134,6 +134,8 @@ class ObjectStorePipeline:
     def _finish(self, reason: str) -> None:
         if self.store is None:
             if self.dry_run:
+                for url in self.spider.placeholder_urls():  # what a real crawl would drop as placeholders
+                    self.crawler.stats.inc_value("skip/shared_placeholder", len(self.spider.photo_claims[url]))
                 self._write_report(reason)
             return
         stats = self.crawler.stats
@@ -189,7 +191,9 @@ class ObjectStorePipeline:
             "dry_run": self.dry_run,
         }
         if self.dry_run:
-            report["people"] = self.spider.found_people
+            report["people"] = self.spider.dry_run_people()
+            report["skipped_images"] = self.spider.skipped_images
+            report["unfollowed"] = self.spider.unfollowed
         data = json.dumps(report, indent=1, sort_keys=True).encode()
         path = self.crawler.settings.get("CRAWL_REPORT_FILE")
         if path:

@@ -84,4 +84,21 @@ class ImageValidationPipeline:
             raise
         self.crawler.spider.rejected.forget(item.image_url)
         item.image_id, item.sha256 = content_id(item.body)
+        item.look = picture_look(item.body)
         return item
+
+
+def picture_look(data: bytes) -> str | None:
+    """Perceptual and average hash of a (validated) picture, or None when it cannot be computed.
+
+    Two files with both hashes equal show the same picture, whatever their size or encoding:
+    one avatar served under a URL per person is a placeholder (spiders/index_update.py)."""
+    import imagehash
+
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            image.draft("L", (256, 256))
+            gray = image.convert("L")
+            return f"{imagehash.phash(gray)}:{imagehash.average_hash(gray)}"
+    except Exception:  # noqa: BLE001 - the bytes were validated; a hash failure must not lose the photo
+        return None
