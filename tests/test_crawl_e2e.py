@@ -134,3 +134,10 @@ def test_dry_run_lists_people_and_stores_nothing(cli, demo, settings, store):
     # download would reject (404, decompression bomb, redirect loop).
     assert f"{cs.slug}: {len(cs.people) + 3} people (dry run)" in out
     assert list(store.list("")) == []  # the test's own bucket stays empty
+    images_before = demo["server"].image_bodies_served
+    found = json.loads(cli("crawl", "--departments", str(demo["registry"]), "--only", cs.slug, "--dry-run",
+                           "--json").stdout)
+    assert [d["slug"] for d in found] == [cs.slug] and found[0]["ok"]
+    assert {p.name for p in cs.people} <= {p["name"] for p in found[0]["people"]}
+    assert len(found[0]["people"]) == len(cs.people) + 3 and found[0]["skipped"]
+    assert demo["server"].image_bodies_served == images_before  # pages only, never photos
