@@ -487,3 +487,32 @@ def test_two_hundred_people_page_is_fast():
     elapsed = time.perf_counter() - t0
     assert len(r.people) == 200
     assert elapsed < 0.5, elapsed
+
+
+def test_alt_text_alone_makes_no_placeholder():
+    """Real sites write 'Image placeholder' or 'Avatar' into the alt of real portraits."""
+    html = page(cards("<img src='/img/a.jpg' alt='Image placeholder'><h3>Anna Schulz</h3>",
+                      "<img src='/img/b.jpg' alt='Avatar'><h3>Ben Okafor</h3>",
+                      "<img src='/img/x.jpg' alt='Avatar'><h3>Carla Diaz</h3>",
+                      "<img src='/img/x.jpg' alt='Avatar'><h3>Dirk Braun</h3>"))
+    r = extract_page(html, URL)
+    assert people(r) == [("Anna Schulz", "https://www.uni.example/img/a.jpg"),
+                         ("Ben Okafor", "https://www.uni.example/img/b.jpg")]
+    assert r.skipped["placeholder"] == 2  # the one picture shown for two people
+
+
+def test_a_news_class_does_not_drop_a_grid_of_people():
+    grid = "".join(f"<div class='teaser index_veranstaltung'><img src='/p/{i}.jpg'><p><a href='/p/{i}/'>{n}</a></p></div>"
+                   for i, n in enumerate(["Prof. Dr. Martin Eisemann", "Prof. Dr. Faeskorn-Woyke", "Julian Rahe (B.Sc.)",
+                                          "Franz-L. Jaspers (B.Sc.)"]))
+    news = "".join(f"<div class='news-item'><img src='/n/{i}.jpg'><h3>{h}</h3><p>{t}</p></div>" for i, (h, t) in enumerate([
+        ("Anna Schulz", "erhält den Lehrpreis 2024 der Fakultät für ihre Vorlesung über verteilte Systeme, "
+                        "die seit drei Jahren zu den beliebtesten des Studiengangs gehört und neu konzipiert wurde."),
+        ("Ben Okafor", "Am 12.03.2024 spricht unser Gast über Robotik."),
+        ("Carla Diaz", "Neue Juniorprofessorin seit 1. April 2024."),
+    ]))
+    r = extract_page(page(f"<main><h2>Professoren</h2><div>{grid}</div><h2>Aktuelles</h2>{news}</main>"), URL)
+    assert [name_key(p.name) for p in r.people] == ["martin eisemann", "faeskorn-woyke", "julian rahe",
+                                                     "franz-l. jaspers"]
+    assert r.skipped["news"] == 3
+    assert sorted(u.rsplit("/", 1)[-1] for u, why in r.skipped.images if why == "news") == ["0.jpg", "1.jpg", "2.jpg"]

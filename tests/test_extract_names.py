@@ -4,8 +4,8 @@ import unicodedata
 
 import pytest
 
-from spiders.extract import looks_like_person_name, name_key
-from spiders.extract.names import clean_name_text, name_from_alt, split_name_prefix, strip_titles
+from spiders.extract import extract_page, looks_like_person_name, name_key
+from spiders.extract.names import clean_name_text, name_from_alt, normalize_space, split_name_prefix, strip_titles
 
 
 @pytest.mark.parametrize(
@@ -161,3 +161,15 @@ def test_middle_initial_without_dot_is_a_name():
 
     assert looks_like_person_name("Prof. Dr. Michael J Sheehan")
     assert not looks_like_person_name("J Sheehan X")  # an initial only counts in the middle
+
+
+@pytest.mark.parametrize("shown, fixed", [
+    ("Prof. Dr. JÃ¼rgen MÃ¼ller", "Prof. Dr. Jürgen Müller"),  # UTF-8 read as Latin-1 once too often
+    ("GÃ¶ran Ã…kesson", "Göran Åkesson"),
+    ("Zoë Smith", "Zoë Smith"),  # correct text is left alone
+])
+def test_double_encoded_names_are_repaired(shown, fixed):
+    assert normalize_space(shown) == fixed and looks_like_person_name(normalize_space(shown))
+    page = f"<html><body><div class=person><img src='/p/a.jpg'><h3>{shown}</h3></div>" \
+           f"<div class=person><img src='/p/b.jpg'><h3>Anna Schulz</h3></div></body></html>"
+    assert extract_page(page, "https://u.example/team/").people[0].name == fixed

@@ -78,8 +78,9 @@ _ALT_ICON = frozenset("e-mail email mail telefon phone tel fax vcard v-card twit
                       "instagram youtube orcid researchgate github rss pdf icon print drucken home search "
                       "suche kontakt contact homepage website www".split())
 
-_ALT_PLACEHOLDER = re.compile(r"kein (?:bild|foto)|no (?:photo|image|picture)|platzhalter|placeholder|"
-                              r"kein profilbild|default avatar", re.IGNORECASE)
+# No placeholder rule on alt text: real sites write "Image placeholder" or "Avatar" into the alt of
+# real portraits. A placeholder is known by its file name, or by one picture shown for several
+# people (the same URL here; the same bytes or look once downloaded: spiders/index_update.py).
 
 _SOCIAL_HOSTS = ("twitter.com", "x.com", "facebook.com", "linkedin.com", "xing.com", "instagram.com",
                  "youtube.com", "orcid.org", "researchgate.net", "github.com", "scholar.google", "mastodon",
@@ -201,8 +202,6 @@ def context_reasons(doc: Doc, el, alt: str, title: str) -> set[str]:
             reasons.add("logo")
         if low_alt.strip(" :.") in _ALT_ICON:
             reasons.add("icon")
-        if _ALT_PLACEHOLDER.search(low_alt):
-            reasons.add("placeholder")
         if _ALT_GROUP.search(low_alt):
             reasons.add("group_photo")
         if _ALT_BUILDING.search(low_alt):

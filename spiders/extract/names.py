@@ -25,10 +25,18 @@ __all__ = [
 _WS = re.compile(r"\s+", re.UNICODE)
 
 
+_MOJIBAKE = re.compile("[\u00c2\u00c3\u00c5\u00e2][\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc\u2013-\u203a\u20ac\u2122]")
+
+
 def normalize_space(text: str | None) -> str:
-    """Collapse all whitespace (incl. NBSP, zero-width) to single spaces, NFC."""
+    """Collapse all whitespace (incl. NBSP, zero-width) to single spaces, NFC; repair UTF-8 that was
+    decoded as Latin-1/cp1252 once too often ("MÃ¼ller" -> "Müller", pages saved double-encoded)."""
     if not text:
         return ""
+    if _MOJIBAKE.search(text):
+        import ftfy
+
+        text = ftfy.fix_encoding(text)
     text = text.replace("\u200b", "").replace("\u00ad", "").replace("\ufeff", "")
     return unicodedata.normalize("NFC", _WS.sub(" ", text)).strip()
 
