@@ -516,3 +516,27 @@ def test_a_news_class_does_not_drop_a_grid_of_people():
                                                      "franz-l. jaspers"]
     assert r.skipped["news"] == 3
     assert sorted(u.rsplit("/", 1)[-1] for u, why in r.skipped.images if why == "news") == ["0.jpg", "1.jpg", "2.jpg"]
+
+
+def test_schema_org_persons_declared_by_the_page_are_taken_as_declared():
+    """JSON-LD and microdata name each person and image explicitly: no layout guessing needed, and a
+    guessed pairing that contradicts them loses."""
+    ld = """<script type="application/ld+json">{"@context": "https://schema.org", "@graph": [
+      {"@type": "Person", "name": "Anna Schulz", "image": {"@type": "ImageObject", "url": "/img/anna.jpg"}},
+      {"@type": "Person", "name": "Ben Okafor", "image": "https://www.uni.example/img/ben.jpg"},
+      {"@type": "Organization", "name": "Institut", "logo": "/img/logo.png"}]}</script>"""
+    body = ("<main><p>Unser Team</p><img src='/img/anna.jpg'><img src='/img/ben.jpg'>"
+            "<p>Anna Schulz &middot; Ben Okafor</p>"
+            "<div itemscope itemtype='http://schema.org/Person'><img itemprop='image' src='/img/carla.jpg'>"
+            "<span itemprop='name'>Carla Diaz</span></div></main>")
+    r = extract_page(page(body, head=ld), URL)
+    assert sorted(people(r)) == [("Anna Schulz", "https://www.uni.example/img/anna.jpg"),
+                                 ("Ben Okafor", "https://www.uni.example/img/ben.jpg"),
+                                 ("Carla Diaz", "https://www.uni.example/img/carla.jpg")]
+    detail = page("<main><h1>Dr. Dana Weiss</h1><img src='/img/project.jpg'><img src='/img/x.jpg'></main>",
+                  head='<script type="application/ld+json">{"@type": "Person", "name": "Dana Weiss", '
+                       '"image": "/img/dana.jpg"}</script>')
+    assert extract_detail(detail, URL + "weiss/").photo_url == "https://www.uni.example/img/dana.jpg"
+    broken = page(cards("<img src='/a.jpg'><h3>Anna Schulz</h3>", "<img src='/b.jpg'><h3>Ben Okafor</h3>"),
+                  head='<script type="application/ld+json">{"@type": "Person", "name": </script>')
+    assert len(extract_page(broken, URL).people) == 2  # unreadable JSON-LD: the markup still counts

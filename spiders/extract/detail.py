@@ -9,6 +9,7 @@ from .generic import _filename_key, find_entries
 from .images import collect_candidates
 from .model import Person, Skips
 from .names import clean_name_text, looks_like_person_name, name_from_alt, name_key, normalize_space
+from .structured import structured_people
 from .textlines import build_page_text
 
 __all__ = ["extract_detail"]
@@ -58,7 +59,11 @@ def extract_detail(html: str, url: str, expected_name: str | None = None) -> Per
     if not name:
         return None
 
-    # -- portrait: a photo paired with this name, else the best unpaired photo in the main region
+    # -- portrait: the one the page declares (schema.org Person), a photo paired with this name, else
+    # the best unpaired photo in the main region
+    for declared_name, declared_url in structured_people(doc, html):
+        if name_key(declared_name) == key:
+            return Person(name=name, photo_url=declared_url, detail_url=url)
     cands = collect_candidates(doc)
     skipped = Skips()
     entries, _ = find_entries(doc, text, cands, skipped)
