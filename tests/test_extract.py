@@ -540,3 +540,13 @@ def test_schema_org_persons_declared_by_the_page_are_taken_as_declared():
     broken = page(cards("<img src='/a.jpg'><h3>Anna Schulz</h3>", "<img src='/b.jpg'><h3>Ben Okafor</h3>"),
                   head='<script type="application/ld+json">{"@type": "Person", "name": </script>')
     assert len(extract_page(broken, URL).people) == 2  # unreadable JSON-LD: the markup still counts
+
+
+def test_a_grid_of_people_in_a_region_styled_as_header_is_content():
+    people_list = "".join(f"<li><img src='/p/{i}.jpg'><strong>{n}</strong></li>"
+                          for i, n in enumerate(["Anna Schulz", "Ben Okafor", "Carla Diaz"]))
+    html = page(f"<div class='toolbar'><img src='/img/logo.png'><a href='/'>Home</a></div>"
+                f"<div class='region-content'><div class='quicklinks'><ul>{people_list}</ul></div></div>"
+                f"<footer><img src='/img/footer-partner.jpg'><p>Anna Schulz</p></footer>")
+    r = extract_page(html, URL)
+    assert [p.name for p in r.people] == ["Anna Schulz", "Ben Okafor", "Carla Diaz"]

@@ -9,7 +9,7 @@ import parsel
 from lxml import etree
 from w3lib.url import safe_url_string
 
-from .names import normalize_space
+from .names import looks_like_person_name, normalize_space
 
 __all__ = [
     "Doc",
@@ -223,6 +223,35 @@ class Doc:
         for el in reversed(elements):
             n = len(el)
             end[el] = end[el[n - 1]] if n else order[el]
+        self._release_person_grids()
+
+    def _release_person_grids(self) -> None:
+        """A region taken for header/footer/menu by its tag or class that holds a grid of people
+        (several portraits and several names) is content: one class word must not hide it."""
+        from .decoys import classify_url  # decoys imports this module
+
+        roots = [el for el in self.elements if self.chrome.get(el) and isinstance(el.tag, str)
+                 and not self.chrome.get(el.getparent(), False) and el.tag.lower() != "nav"
+                 and (el.get("role") or "").lower() != "navigation"]
+        for root in roots:
+            photos = set()
+            for img in root.iter("img"):
+                raw = img.get("data-src") or img.get("data-original") or img.get("src")
+                url = self.resolve(raw)
+                if url and classify_url(url) is None:
+                    photos.add(url)
+            if len(photos) < 3:
+                continue
+            names = set()
+            for el in root.iter():
+                if isinstance(el.tag, str) and el.tag.lower() not in SKIP_TAGS and len(el) <= 3:
+                    text = element_text(el)
+                    if len(text) <= 80 and looks_like_person_name(text):
+                        names.add(text)
+            if len(names) >= 3:
+                start, stop = self.order[root], self.end[root]
+                for el in self.elements[start:stop + 1]:
+                    self.chrome[el] = False
 
     @staticmethod
     def _is_chrome_root(el, tag: str, depth: int, in_sectioning: bool) -> bool:
