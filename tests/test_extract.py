@@ -550,3 +550,16 @@ def test_a_grid_of_people_in_a_region_styled_as_header_is_content():
                 f"<footer><img src='/img/footer-partner.jpg'><p>Anna Schulz</p></footer>")
     r = extract_page(html, URL)
     assert [p.name for p in r.people] == ["Anna Schulz", "Ben Okafor", "Carla Diaz"]
+
+
+def test_a_profile_page_as_start_page_gives_its_person_not_the_project_grid():
+    projects = "".join(f"<div class='project box'><a class='thumb' href='/projects/{i}/' title='{t}'>"
+                       f"<img src='/uploads/{i}-380x285.png' alt=''></a><a class='entry' href='/projects/{i}/'>"
+                       f"<h2><span>{t}</span></h2><span class='subtitle'>Plattform Design</span></a></div>"
+                       for i, t in enumerate(["Environmental Reports", "Brandenburg Police", "Venice Unfolding"]))
+    html = page("<main><div class='member-header'><div class='image'><img src='/uploads/frank-heidmann-425x350.jpg'"
+                " alt=''></div></div><div class='text'><h1>Prof. Dr. Frank Heidmann</h1><p>Professor für "
+                f"Interface Design.</p></div><h3>Projekte</h3>{projects}</main>")
+    r = extract_page(html, URL + "frank-heidmann/")
+    assert people(r) == [("Prof. Dr. Frank Heidmann", "https://www.uni.example/uploads/frank-heidmann-425x350.jpg")]
+    assert r.skipped["not_people"] == 3

@@ -229,6 +229,7 @@ def find_entries(doc: Doc, text: PageText, cands: list[ImageCandidate], skipped:
     entries = _drop_dated(doc, entries, skipped)
     entries = _drop_news_context(entries, skipped)
     entries = _drop_unsupported_singletons(entries, skipped)
+    entries = _drop_groups_without_people(entries, skipped)
     entries = _reject_shared_and_bad(entries, skipped)
     name_only = _name_only_entries(doc, text, entries, used_containers)
     return entries, name_only
@@ -394,6 +395,34 @@ def _drop_unsupported_singletons(entries: list[Entry], skipped: Skips) -> list[E
             out.append(e)
         else:
             skipped.note("low_confidence", e.cand.url if e.cand else None)
+    return out
+
+
+def _personlike(display: str, key: str) -> bool:
+    """The name itself says person: an academic title, or a common given name among its words."""
+    if strip_titles(display) != clean_name_text(display).strip(" ,"):
+        return True
+    return any(is_known_first_name(t) for t in key.split())
+
+
+def _drop_groups_without_people(entries: list[Entry], skipped: Skips) -> list[Entry]:
+    """A grid of pictures with two-word captions is not a staff list unless some caption is a
+    person's name by its own content (a title, a given name): project, course and event grids
+    ("Venice Unfolding", "Brandenburg Police") read like names too. Alt texts and file names
+    tie a picture to its caption, not the caption to a person, so they do not count here."""
+    groups: dict[tuple[str, str], list[Entry]] = {}
+    for e in entries:
+        groups.setdefault(_signature(e.container), []).append(e)
+    drop = set()
+    for group in groups.values():
+        if len(group) >= 2 and not any(_personlike(e.display, e.key) for e in group):
+            drop |= {id(e) for e in group}
+    out = []
+    for e in entries:
+        if id(e) in drop:
+            skipped.note("not_people", e.cand.url if e.cand else None)
+        else:
+            out.append(e)
     return out
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 
+from .detail import extract_detail
 from .dom import Doc
 from .generic import find_entries
 from .images import collect_candidates
@@ -30,6 +31,9 @@ def extract_page(html: str, url: str, selectors: Selectors | None = None) -> Pag
         ordered += [(e.order, Person(e.display, None, e.detail_url)) for e in name_only]
         ordered.sort(key=lambda t: t[0])
         people = merge_declared([p for _, p in ordered], structured_people(doc, html))
+        if not people:  # no list of people: the start page may be one person's own page
+            person = extract_detail(html, url)
+            people = [Person(person.name, person.photo_url, None)] if person is not None else []
     if selectors is not None and selectors.next_page:
         next_pages = select_next_pages(doc, selectors.next_page)
     else:
