@@ -17,6 +17,8 @@ from spiders.extract.names import clean_name_text, name_from_alt, normalize_spac
         ("Dipl.-Inf. Hans Meier", "hans meier"),
         ("Dipl.-Wirt.-Ing. (FH) Peter Lang", "peter lang"),
         ("Anna Schulz, M.Sc.", "anna schulz"),
+        ("Nafize Solak, Ass. iur.", "nafize solak"),
+        ("Lidija Pfanzler (geb. Gerlein), Ass. iur.", "lidija pfanzler"),
         ("B.Sc. Tim Klein", "tim klein"),
         ("M. Sc. Sarah Connor", "sarah connor"),
         ("apl. Prof. Dr. Karl von Weizsäcker", "karl von weizsäcker"),

@@ -61,6 +61,7 @@ _MULTI_TITLES = [
     r"Priv\.?\s*-?\s*Doz\.?",
     r"Hon\.?\s*-?\s*Prof\.?",
     r"o\.\s*Prof\.?",
+    r"Ass\.\s*(?:iur|jur)\.",  # Assessor iuris, a German lawyer's title: "Nafize Solak, Ass. iur."
     r"a\.\s*o\.\s*Prof\.?",
 ]
 _MULTI_TITLE_RE = re.compile(
@@ -81,7 +82,7 @@ _TITLE_TOKENS = {
     "(fh)", "(tu)", "(univ.)", "(ba)", "(dh)", "fh", "akad.", "oberrat", "oberrätin", "studienrat",
     "studienrätin", "ostr", "stud.", "cand.",
     "assoc.", "asst.", "adj.", "ret.", "i.r.", "a.d.", "mphil", "m.phil.", "meng",
-    "beng", "msc.", "bsc.", "dipl.-inf.", "dipl.-ing.", "dipl.-kfm.", "dipl.-math.", "dipl.-phys.",
+    "beng", "msc.", "bsc.", "assessor", "assessorin", "iur.", "dipl.-inf.", "dipl.-ing.", "dipl.-kfm.", "dipl.-math.", "dipl.-phys.",
 }
 _HYPHEN_TITLE_RE = re.compile(
     r"^(?:dipl|dr|jun|jun\.?prof|priv|univ|hon|apl|akad|o|a\.o|vertr|wiss|gast|ass|assoc|asst|prof|juniorprof)\.?"
