@@ -162,7 +162,10 @@ def test_middle_initial_without_dot_is_a_name():
     from spiders.extract import looks_like_person_name
 
     assert looks_like_person_name("Prof. Dr. Michael J Sheehan")
-    assert not looks_like_person_name("J Sheehan X")  # an initial only counts in the middle
+    # initials without dots before or after the name are common in South Indian names
+    assert looks_like_person_name("Sudhakar M") and looks_like_person_name("C Arjun Menon")
+    assert looks_like_person_name("Venkataraman N V")
+    assert not looks_like_person_name("A B") and not looks_like_person_name("Room A")
 
 
 @pytest.mark.parametrize("shown, fixed", [

@@ -146,6 +146,11 @@ def classify_url(url: str | None) -> str | None:
     return None
 
 
+def _declared_at_most(el, px: int) -> bool:
+    sizes = [dim(el.get(attr)) for attr in ("width", "height")]
+    return any(d is not None and d <= px for d in sizes)
+
+
 def declared_tiny(el) -> bool:
     for attr in ("width", "height"):
         d = dim(el.get(attr))
@@ -192,7 +197,10 @@ def context_reasons(doc: Doc, el, alt: str, title: str) -> set[str]:
     if link_href:
         if link_href.startswith(("mailto:", "tel:", "fax:", "callto:")) or link_href.endswith(".vcf"):
             reasons.add("icon")
-        elif any(h in link_href for h in _SOCIAL_HOSTS):
+        elif any(h in link_href for h in _SOCIAL_HOSTS) and _declared_at_most(el, 64):
+            # a small picture linking to a social profile is its icon; a portrait linking to the
+            # person's Scholar or LinkedIn page is common on lab pages (icons name themselves in
+            # their file names, which classify_url reads)
             reasons.add("icon")
     if re.search(r"(?:^|\s)(?:icon|icons|fa|social|social-links|share|sprite)(?:$|\s|-)", " ".join(class_tokens(el))):
         reasons.add("icon")

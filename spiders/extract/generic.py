@@ -18,6 +18,7 @@ from urllib.parse import unquote, urlsplit
 
 from .dom import Doc, class_tokens, element_text, is_page_link, tag_of
 from .images import ImageCandidate
+from .imageurls import content_fingerprint
 from .layout import sequence_pairs
 from .lexicon import is_known_first_name
 from .model import Skips
@@ -92,12 +93,31 @@ def decide_name(cands: list[NameCand], photo: ImageCandidate | None) -> tuple[Na
         fk = _filename_key(photo.url, keys) or _filename_key(photo.url, all_keys)
         if fk:
             return max((c for c in cands if c.key == fk), key=lambda c: c.tier), "ok"
+    # the most prominent heading of the entry is its name ("<h4>Sudhakar M</h4>" above
+    # "<h5>Prof. Kamakoti V</h5>", the advisor)
+    levels = {c.key: _heading_rank(c.owner) for c in best}
+    top_rank = min(levels.values())
+    if top_rank < 7 and sum(1 for r in levels.values() if r == top_rank) == 1:
+        k = next(k for k, r in levels.items() if r == top_rank)
+        return next(c for c in best if c.key == k), "ok"
     # exactly one of the tied candidates carries a title or a known given name
     strong = {c.key for c in best if _strong_name(c.display, c.key)}
     if len(strong) == 1:
         k = strong.pop()
         return next(c for c in best if c.key == k), "ok"
     return None, "ambiguous"
+
+
+def _heading_rank(el) -> int:
+    """1..6 for a name inside <h1>..<h6> (up to three levels up), 7 otherwise."""
+    for _ in range(4):
+        if el is None:
+            break
+        t = tag_of(el)
+        if len(t) == 2 and t[0] == "h" and t[1] in "123456":
+            return int(t[1])
+        el = el.getparent()
+    return 7
 
 
 def _strong_name(display: str, key: str) -> bool:
@@ -426,15 +446,23 @@ def _drop_groups_without_people(entries: list[Entry], skipped: Skips) -> list[En
     return out
 
 
+def _picture_ids(url: str) -> list[str]:
+    """What identifies the picture behind a URL: the URL, and a content hash in its file name."""
+    fingerprint = content_fingerprint(url)
+    return [url.split("#")[0]] + ([f"fingerprint:{fingerprint}"] if fingerprint else [])
+
+
 def _reject_shared_and_bad(entries: list[Entry], skipped: Skips) -> list[Entry]:
-    keys_by_url: dict[str, set[str]] = {}
+    """Drop decoy photos, and pictures shown for several people (placeholders); one entry per person."""
+    keys_by_picture: dict[str, set[str]] = {}
     for e in entries:
         if e.cand is not None and e.cand.url:
-            keys_by_url.setdefault(e.cand.url.split("#")[0], set()).add(e.key)
+            for pid in _picture_ids(e.cand.url):
+                keys_by_picture.setdefault(pid, set()).add(e.key)
     for e in entries:
         url = e.cand.url.split("#")[0] if e.cand is not None and e.cand.url else None
         reason = e.cand.reason if e.cand is not None else None
-        if url and len(keys_by_url.get(url, ())) >= 2:
+        if url and any(len(keys_by_picture.get(pid, ())) >= 2 for pid in _picture_ids(url)):
             reason = "placeholder"
         if reason is not None:
             skipped.note(reason, url)

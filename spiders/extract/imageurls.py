@@ -7,7 +7,7 @@ from urllib.parse import unquote, urlsplit
 
 __all__ = [
     "parse_srcset", "background_urls", "best_image_url", "is_spacer_url", "basename_tokens", "dim",
-    "SPACER_TOKENS", "SRCSET_ATTRS", "LAZY_ATTRS", "BG_ATTRS", "IMAGE_EXT",
+    "SPACER_TOKENS", "SRCSET_ATTRS", "LAZY_ATTRS", "BG_ATTRS", "IMAGE_EXT", "content_fingerprint",
 ]
 
 SRCSET_ATTRS = ("data-srcset", "data-lazy-srcset", "data-original-set", "srcset")
@@ -165,3 +165,21 @@ def best_image_url(el, sources: list | None = None) -> tuple[str | None, bool]:
         if name.startswith("data-") and value and IMAGE_EXT.search(value.strip()) and not is_spacer_url(value):
             return value.strip(), True
     return (src or None), False
+
+
+# Static-site generators name processed images after a hash of the source image: Hugo writes
+# "avatar_hu<md5 of the source>_<bytes>_270x270_fill...jpg" into every author's folder. One such
+# fingerprint under several people's URLs is one picture (a default avatar copied per person).
+_FINGERPRINT = re.compile(r"(?:^|[_\-.])hu([0-9a-f]{32})_(\d+)(?=[_\-.])", re.IGNORECASE)
+
+
+def content_fingerprint(url: str | None) -> str | None:
+    """The source-image hash a URL's file name carries (Hugo image processing), or None."""
+    if not url or url.startswith("data:"):
+        return None
+    try:
+        base = unquote(urlsplit(url).path).rsplit("/", 1)[-1]
+    except ValueError:
+        return None
+    m = _FINGERPRINT.search(base)
+    return f"{m.group(1).lower()}_{m.group(2)}" if m else None

@@ -254,9 +254,11 @@ def looks_like_person_name(text: str) -> bool:
         return False
     n_words = 0
     all_caps = 0
+    bare_initials = 0
     for pos, (tok, lt) in enumerate(zip(tokens, low)):
-        if len(tok) == 1 and tok.isupper() and 0 < pos < len(tokens) - 1:
-            continue  # a middle initial written without its dot: "Michael J Sheehan"
+        if len(tok) == 1 and tok.isupper() and tok.isalpha():
+            bare_initials += 1  # an initial written without its dot: "Michael J Sheehan", "Sudhakar M"
+            continue
         bare = lt.strip(".")
         if bare in _NON_NAME_WORDS or lt in _NON_NAME_WORDS:
             return False
@@ -282,7 +284,7 @@ def looks_like_person_name(text: str) -> bool:
             all_caps += 1
     if n_words < 1:
         return False
-    if n_words == 1 and not any(_INITIAL_RE.match(t) for t in tokens):
+    if n_words == 1 and not bare_initials and not any(_INITIAL_RE.match(t) for t in tokens):
         return False
     if all_caps == n_words:
         # all-caps text: accept only if it is not a short acronym run
