@@ -178,3 +178,12 @@ def test_double_encoded_names_are_repaired(shown, fixed):
     page = f"<html><body><div class=person><img src='/p/a.jpg'><h3>{shown}</h3></div>" \
            f"<div class=person><img src='/p/b.jpg'><h3>Anna Schulz</h3></div></body></html>"
     assert extract_page(page, "https://u.example/team/").people[0].name == fixed
+
+
+def test_korean_and_chinese_names_without_spaces():
+    from spiders.extract import looks_like_person_name
+    from spiders.extract.names import could_be_name_in_slot
+
+    assert looks_like_person_name("노의근") and looks_like_person_name("王小明")
+    assert not looks_like_person_name("정교수") and not looks_like_person_name("实验室")  # a title, a lab
+    assert not looks_like_person_name("김준") and could_be_name_in_slot("김준")  # two syllables: only in a name slot

@@ -22,7 +22,7 @@ from .imageurls import content_fingerprint
 from .layout import sequence_pairs
 from .lexicon import is_known_first_name
 from .model import Skips
-from .names import clean_name_text, could_be_name_in_slot, name_from_alt, name_key, normalize_space, strip_titles
+from .names import clean_name_text, could_be_name_in_slot, is_cjk_name, name_from_alt, name_key, normalize_space, strip_titles
 from .textlines import NameCand, PageText
 
 __all__ = ["Entry", "find_entries", "decide_name", "detail_link_in"]
@@ -420,7 +420,7 @@ def _drop_unsupported_singletons(entries: list[Entry], skipped: Skips) -> list[E
 
 def _personlike(display: str, key: str) -> bool:
     """The name itself says person: an academic title, or a common given name among its words."""
-    if strip_titles(display) != clean_name_text(display).strip(" ,"):
+    if strip_titles(display) != clean_name_text(display).strip(" ,") or is_cjk_name(key):
         return True
     return any(is_known_first_name(t) for t in key.split())
 

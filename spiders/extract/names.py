@@ -61,6 +61,8 @@ _MULTI_TITLES = [
     r"Priv\.?\s*-?\s*Doz\.?",
     r"Hon\.?\s*-?\s*Prof\.?",
     r"o\.\s*Prof\.?",
+    r"(?:(?:Associate|Assistant|Adjunct|Visiting|Research|Full|Distinguished|Senior|Principal|Chair|"
+    r"Emeritus|Emerita)\s+)+(?:Research\s+)?(?:Professor|Researcher|Lecturer|Scientist|Fellow)(?=\s+\w)",
     r"Ass\.\s*(?:iur|jur)\.",  # Assessor iuris, a German lawyer's title: "Nafize Solak, Ass. iur."
     r"a\.\s*o\.\s*Prof\.?",
 ]
@@ -220,10 +222,33 @@ def clean_name_text(text: str) -> str:
     return s.strip(" \t,;:·•|*–—-/\"'“”„«»").strip()
 
 
+# Korean and Chinese names are written without spaces: a common family name and one or two given-name
+# syllables. Three characters only: two-character words that begin like a family name ("정보",
+# information; "方法", method) are too common in headings.
+_KOREAN_SURNAMES = set("김이박최정강조윤장임한오서신권황안송류전홍고문양손배백허유남심노하곽성차주우구민진나지엄채원천방공현함변염여추도소석선설마길연위표명기반왕금옥육인맹제모탁국어은편용예경봉")
+_CHINESE_SURNAMES = set("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤張劉陳楊黃趙吳孫馬鄭謝許韓馮鄧蕭葉蘇呂盧鍾譚陸賈韋鄒龍賀顧龔錢湯")
+_HANGUL = re.compile(r"^[\uac00-\ud7a3]{3}$")
+_HAN = re.compile(r"^[\u4e00-\u9fff]{3}$")
+
+
+_CJK_NOT_NAMES = frozenset("""정보학 연구실 연구소 연구원 연구진 연구팀 공지사항 오시는 안내문 소개글 전공자 졸업생 대학원 학부생
+    방문자 연락처 조교수 부교수 정교수 교수님 명예교수 연구교수 겸임교수 초빙교수 박사후 석사과정 박사과정 方法论 研究所 研究生 研究员 实验室 教研室 办公室 联系我
+    简介页 高级工 金融学 石油学 林业局 王牌军 张贴栏 周一至 陈列馆""".split())
+
+
+def is_cjk_name(text: str) -> bool:
+    s = text.strip()
+    if s in _CJK_NOT_NAMES:
+        return False
+    return bool((_HANGUL.match(s) and s[0] in _KOREAN_SURNAMES) or (_HAN.match(s) and s[0] in _CHINESE_SURNAMES))
+
+
 @lru_cache(maxsize=65536)
 def looks_like_person_name(text: str) -> bool:
     """True when *text* reads like one person's name (titles allowed, not a role/heading/sentence)."""
     s = clean_name_text(text)
+    if is_cjk_name(strip_titles(s) if s else ""):
+        return True
     if not s or len(s) > 90 or len(s) < 3:
         return False
     if _BAD_CHARS.search(s):
@@ -301,6 +326,8 @@ def could_be_name_in_slot(text: str) -> bool:
     s = re.sub(r"\s*\([^)]*\)\s*$", "", clean_name_text(text)).strip(" ,")
     if looks_like_person_name(s):
         return True
+    if re.fullmatch(r"[\uac00-\ud7a3]{2,4}|[\u4e00-\u9fff]{2,4}", s):  # a short CJK name in a name slot
+        return (s[0] in _KOREAN_SURNAMES or s[0] in _CHINESE_SURNAMES) and s not in _CJK_NOT_NAMES
     core = strip_titles(s)
     if not core or len(core) > 60 or _BAD_CHARS.search(core):
         return False
