@@ -18,7 +18,7 @@ _PLACEHOLDER_SUBSTR = ("placeholder", "platzhalter", "nophoto", "noimage", "nopi
                        "silhouette", "dummy", "blankprofile", "anonymous", "anonym", "mysteryman",
                        "unknownuser", "unknownperson", "genericavatar", "emptyavatar", "fallback")
 
-_PLACEHOLDER_TOKENS = frozenset("default unknown unbekannt nobody missing noimg avatar_placeholder".split())
+_PLACEHOLDER_TOKENS = frozenset("default unknown unbekannt nobody missing noimg avatar_placeholder blank".split())
 
 _LOGO_TOKENS = frozenset("logo logos wappen signet emblem wordmark wortmarke bildmarke".split())
 

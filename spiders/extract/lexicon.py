@@ -28,7 +28,8 @@ universität university universitat hochschule college school department center 
 labor laboratory group chair faculty office büro raum room telefon tel phone fax e-mail email mail
 adresse address anschrift sprechstunde sprechstunden sprechzeiten sprechzeit hours termine vereinbarung
 startseite home homepage website webseite profil profile details mehr more weiter weiterlesen zurück
-contact contacts view read bio biography cv vita follow join visit
+contact contacts view read bio biography cv vita follow join visit javascript protected server servers cluster equipment
+experience scientific education awards honors honours interests employment
 next previous impressum datenschutz kontaktformular login logout suche search menü menu navigation
 sitemap news aktuelles neuigkeiten veranstaltungen events jobs stellen stellenangebote karriere lehre
 teaching forschung research projekte projects projekt project publikationen publications

@@ -145,7 +145,9 @@ def _reorder_last_first(s: str) -> str:
     parts = [p.strip() for p in s.split(",") if p.strip()]
     if len(parts) == 2 and s.count(",") == 1:
         last, first = parts
-        if 1 <= len(last.split()) <= 3 and 1 <= len(first.split()) <= 3:
+        # "Anita Brown, REU 2017": what follows the comma is no given name, so nothing to reorder
+        given_like = not any(ch.isdigit() for ch in first)
+        if given_like and 1 <= len(last.split()) <= 3 and 1 <= len(first.split()) <= 3:
             return f"{first} {last}"
     if len(parts) >= 1 and s.count(",") >= 1:
         # "Hans Meier, Lehrstuhlinhaber" style leftovers: keep first part
