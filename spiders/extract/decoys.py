@@ -7,7 +7,7 @@ import re
 from urllib.parse import unquote, urlsplit
 
 from .dom import Doc, class_tokens, tag_of
-from .imageurls import SPACER_TOKENS, basename_tokens, dim
+from .imageurls import basename_tokens, dim, looks_like_spacer_name
 from .names import normalize_space
 
 __all__ = ["classify_url", "context_reasons", "declared_tiny", "is_secondary", "PRIORITY", "BANNER_TOKENS"]
@@ -125,7 +125,7 @@ def classify_url(url: str | None) -> str | None:
         return "icon"
     if tokset & _SPRITE_TOKENS or "sprite" in joined:
         return "sprite"
-    if toks and all(t in SPACER_TOKENS or t.isdigit() for t in toks) and re.search(r"\.(?:gif|png)$", low.split("?")[0]):
+    if looks_like_spacer_name(toks, low.split("?")[0]) and re.search(r"\.(?:gif|png)$", low.split("?")[0]):
         return "spacer"
     if low.split("?")[0].split("#")[0].endswith(".svg") or ".svg?" in low:
         return "svg"

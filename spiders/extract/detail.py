@@ -35,6 +35,8 @@ def extract_detail(html: str, url: str, expected_name: str | None = None) -> Per
     doc = Doc(html, url)
     text = build_page_text(doc)
     main = _main_region(doc)
+    if not expected_name:  # a profile's <title> or og:title names its person more surely than headings do
+        expected_name = _name_from_title(doc)
     expected_key = name_key(expected_name) if expected_name else ""
 
     # -- name: the most prominent heading (h1 before h2 ...) that is a person's name
@@ -72,6 +74,13 @@ def extract_detail(html: str, url: str, expected_name: str | None = None) -> Per
         if e.cand is not None:
             paired_ids[id(e.cand)] = e.key
     name_el = heading.owner if heading is not None and heading.key == key else None
+    if name_el is None:  # named by the title or the listing: where the page itself shows the name
+        shown = max((n for n in text.names if n.key == key and not doc.chrome.get(n.owner)),
+                    key=lambda n: n.tier, default=None)
+        if shown is not None:
+            name_el = shown.owner
+            if not doc.contains(main, name_el):
+                main = doc.body()  # the "main" region found was a teaser elsewhere on the page
     for e in entries:
         if e.cand is not None and e.key == key:
             if _landscape(e.cand) and not _named(e.cand, key):

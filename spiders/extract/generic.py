@@ -192,9 +192,14 @@ def find_entries(doc: Doc, text: PageText, cands: list[ImageCandidate], skipped:
                     break
                 continue
             chosen, status = decide_name(cs, s)
+            far = len(element_text(level)) > _FAR_TEXT
+            if chosen is not None and far:
+                # a name found only in a large region loses against an alt text naming someone else
+                named = name_from_alt(s.alt) or name_from_alt(s.title)
+                if named and name_key(named) != chosen.key:
+                    chosen, status = None, "no_name"
             if chosen is not None:
                 url = detail_link_in(doc, text, level, chosen.key, s.element, chosen)
-                far = len(element_text(level)) > _FAR_TEXT
                 ev = _evidence(doc, chosen.display, chosen.key, s, chosen, strong_only=far)
                 entries.append(Entry(chosen.display, chosen.key, s, level, doc.order[s.element], url, levels[-1], ev,
                                      far))

@@ -8,6 +8,7 @@ from urllib.parse import unquote, urlsplit
 __all__ = [
     "parse_srcset", "background_urls", "best_image_url", "is_spacer_url", "basename_tokens", "dim",
     "SPACER_TOKENS", "SRCSET_ATTRS", "LAZY_ATTRS", "BG_ATTRS", "IMAGE_EXT", "content_fingerprint",
+    "looks_like_spacer_name",
 ]
 
 SRCSET_ATTRS = ("data-srcset", "data-lazy-srcset", "data-original-set", "srcset")
@@ -92,11 +93,21 @@ def basename_tokens(url: str) -> tuple[list[str], str]:
     return toks, "".join(toks)
 
 
+def looks_like_spacer_name(toks: list[str], path: str) -> bool:
+    """blank.gif, 1x1.png, spacer_2.gif, 0.gif: spacer words (and numbers), or a one- or two-digit
+    GIF. A longer number is an ID ("/u/21259611", "people/3.png" is a photo), not a spacer."""
+    if not toks:
+        return False
+    if any(t in SPACER_TOKENS for t in toks):
+        return all(t in SPACER_TOKENS or t.isdigit() for t in toks)
+    return len(toks) == 1 and toks[0].isdigit() and len(toks[0]) <= 2 and path.lower().endswith(".gif")
+
+
 def is_spacer_url(raw: str) -> bool:
     if raw.lower().startswith("data:"):
         return True
     toks, joined = basename_tokens(raw)
-    if toks and all(t in SPACER_TOKENS or t.isdigit() for t in toks):
+    if looks_like_spacer_name(toks, raw.split("?")[0].split("#")[0]):
         return True
     return "placeholder" in joined or "lazy" in joined and len(joined) < 20
 
