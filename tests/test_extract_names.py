@@ -187,3 +187,13 @@ def test_korean_and_chinese_names_without_spaces():
     assert looks_like_person_name("노의근") and looks_like_person_name("王小明")
     assert not looks_like_person_name("정교수") and not looks_like_person_name("实验室")  # a title, a lab
     assert not looks_like_person_name("김준") and could_be_name_in_slot("김준")  # two syllables: only in a name slot
+
+
+def test_names_that_end_like_subjects_and_role_suffixes():
+    from spiders.extract import looks_like_person_name
+
+    assert looks_like_person_name("Kai-Hendrik Cohrs")  # not "...ik" like Informatik
+    assert not looks_like_person_name("Angewandte Informatik")
+    assert name_key("Veronica Nieves - Distinguished Researcher") == "veronica nieves"
+    assert name_key("Anita Brown, REU 2017") == "anita brown"
+    assert name_key("van der Berg, Jan") == "jan van der berg"

@@ -72,7 +72,8 @@ def _filename_key(url: str | None, keys: set[str]) -> str | None:
     return hits[0] if len(hits) == 1 else None
 
 
-def decide_name(cands: list[NameCand], photo: ImageCandidate | None) -> tuple[NameCand | None, str]:
+def decide_name(cands: list[NameCand], photo: ImageCandidate | None,
+                repeats: Counter | None = None) -> tuple[NameCand | None, str]:
     """Pick the entry's name among *cands*: unique key of the best tier, else alt/file-name tie-break."""
     if not cands:
         return None, "no_name"
@@ -100,6 +101,12 @@ def decide_name(cands: list[NameCand], photo: ImageCandidate | None) -> tuple[Na
     if top_rank < 7 and sum(1 for r in levels.values() if r == top_rank) == 1:
         k = next(k for k, r in levels.items() if r == top_rank)
         return next(c for c in best if c.key == k), "ok"
+    # a line repeated across many entries is their unit or advisor, not this entry's own name
+    if repeats is not None:
+        own = {c.key for c in best if repeats[c.key] < 3}
+        if len(own) == 1:
+            k = own.pop()
+            return next(c for c in best if c.key == k), "ok"
     # exactly one of the tied candidates carries a title or a known given name
     strong = {c.key for c in best if _strong_name(c.display, c.key)}
     if len(strong) == 1:
@@ -180,6 +187,7 @@ def find_entries(doc: Doc, text: PageText, cands: list[ImageCandidate], skipped:
     entries: list[Entry] = []
     pending: list[tuple[ImageCandidate, list]] = []
     used_containers: list = []
+    repeats = Counter(n.key for n in text.names)  # lines repeated in many entries ("LG Lebenslanges Lernen")
     for s in slots:
         levels = _max_container(s.element, slot_count)
         chosen = None
@@ -191,7 +199,7 @@ def find_entries(doc: Doc, text: PageText, cands: list[ImageCandidate], skipped:
                     status = "group_photo"
                     break
                 continue
-            chosen, status = decide_name(cs, s)
+            chosen, status = decide_name(cs, s, repeats)
             far = len(element_text(level)) > _FAR_TEXT
             if chosen is not None and far:
                 # a name found only in a large region loses against an alt text naming someone else

@@ -155,10 +155,16 @@ def _reorder_last_first(s: str) -> str:
     return s
 
 
+_ROLE_DASH = re.compile(r"\s+[-–—|]\s+")
+
+
 @lru_cache(maxsize=65536)
 def name_key(display_name: str) -> str:
     """Matching key: titles stripped, 'Last, First' -> 'first last', casefolded, NFC."""
     s = strip_titles(display_name or "")
+    parts = _ROLE_DASH.split(s, maxsplit=1)
+    if len(parts) == 2 and looks_like_person_name(parts[0]) and not looks_like_person_name(parts[1]):
+        s = parts[0]  # "Veronica Nieves - Distinguished Researcher"
     if "," in s:
         s = _reorder_last_first(s)
     s = s.replace("\u2010", "-").replace("\u2011", "-").replace("–", "-")
@@ -291,7 +297,8 @@ def looks_like_person_name(text: str) -> bool:
             return False
         if len(lt) > 5 and lt.endswith(_NON_NAME_SUFFIXES) and lt not in _SUFFIX_EXCEPTIONS:
             return False
-        if (len(lt) > 8 and lt.endswith("ung")) or (len(lt) >= 9 and lt.endswith("ik")):
+        seg = lt.rsplit("-", 1)[-1]  # "Kai-Hendrik" is judged by "hendrik"; "Wirtschaftsinformatik" whole
+        if (len(seg) > 8 and seg.endswith("ung")) or (len(seg) >= 9 and seg.endswith("ik")):
             return False
         if lt in _PARTICLES and tok[0].islower():
             continue
