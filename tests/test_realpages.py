@@ -109,6 +109,9 @@ def test_departments_preview_shows_each_person_with_a_thumbnail(cli, preview_sit
     banner = next(s for s in result["skipped_images"] if s["url"].endswith("bg_fh_oben.gif"))
     assert banner["reason"] == "banner" and "bg_fh_oben.gif" in page
     assert not list(tmp_path.glob("preview/.preview-*"))  # written atomically, nothing left over
+    # --follow reads the people's own pages too (here: not served, so each ends as a 404)
+    followed = json.loads(cli("departments", "preview", url, "--follow", "--json").stdout)
+    assert followed["unfollowed"] == [] and followed["skipped"].get("page_http_404") == len(result["unfollowed"])
     # the table form names everyone too
     table = cli("departments", "preview", url).stdout
     assert all(name.split()[-1] in table for name in names)
