@@ -563,3 +563,24 @@ def test_a_profile_page_as_start_page_gives_its_person_not_the_project_grid():
     r = extract_page(html, URL + "frank-heidmann/")
     assert people(r) == [("Prof. Dr. Frank Heidmann", "https://www.uni.example/uploads/frank-heidmann-425x350.jpg")]
     assert r.skipped["not_people"] == 3
+
+
+def test_publication_thumbnails_with_author_lists_are_not_people():
+    pubs = "".join(f"<div class='pub'><img src='/papers/{i}.png' alt='screenshot'><p><span>Anna Schulz, </span>"
+                   f"<span><a href='/p/ben'>Ben Okafor</a>, </span><span>Carla Diaz</span><br><b>{t}</b></p></div>"
+                   for i, t in enumerate(["Visualizing Flows", "Guiding Users"]))
+    members = "".join(f"<div class='member-card'><img src='/p/{i}.jpg' alt='Member'><div><h4>{n}</h4><p>PhD student."
+                      f"</p></div></div>" for i, n in enumerate(["Lakhvir Singh", "Nguyen Tuan Hung", "La Thuan Phuoc"]))
+    r = extract_page(page(f"<main>{members}<h2>Publications</h2>{pubs}</main>"), URL)
+    # member cards count although no given name is in the lexicon; the papers' pictures do not
+    assert [p.name for p in r.people] == ["Lakhvir Singh", "Nguyen Tuan Hung", "La Thuan Phuoc"]
+    assert r.skipped["name_list"] == 2
+
+
+def test_portrait_tiles_with_a_css_cover_class_are_no_banners():
+    tiles = "".join(f"<article><div class='aspect-ratio cover dim' style=\"background: url('/people/{k}/featured.png') "
+                    f"center center no-repeat\"><a href='/people/{k}/'></a></div><h1><a href='/people/{k}/'>{n}</a></h1>"
+                    f"</article>" for k, n in (("seth", "Seth J. Prins"), ("pia", "Pia Mauro")))
+    r = extract_page(page(f"<main>{tiles}</main>"), URL)
+    assert people(r) == [("Seth J. Prins", "https://www.uni.example/people/seth/featured.png"),
+                         ("Pia Mauro", "https://www.uni.example/people/pia/featured.png")]

@@ -61,7 +61,7 @@ def fuzz(n: int, **kw) -> settings:
 
 # ============================================================================ HTML extractor
 # Skip reasons documented in spiders/extract/__init__.py (photo decoys + entry reasons).
-SKIP_REASONS = frozenset(PRIORITY) | {"no_name", "ambiguous", "low_confidence", "not_people"}
+SKIP_REASONS = frozenset(PRIORITY) | {"no_name", "ambiguous", "low_confidence", "not_people", "name_list"}
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 

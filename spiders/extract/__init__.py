@@ -21,7 +21,8 @@ one image for several people), ``tiny`` (< 40 px declared), ``hover``/``hidden``
 entry, closed modal), ``banner``, ``group_photo``, ``building``, ``news`` (news/event teasers, dated
 boxes), ``no_url``; entries: ``no_name``, ``ambiguous`` (two names compete), ``low_confidence`` (an
 isolated pair without supporting evidence), ``not_people`` (a grid whose captions are no person's
-name by their content: projects, courses). ``news`` needs more than a class word when the entries
+name by their content and whose boxes do not call themselves person cards: projects, courses),
+``name_list`` (the name is one of an author or participant list: a paper's or event's picture). ``news`` needs more than a class word when the entries
 form a grid of short undated cards, and a header/footer region holding a grid of people is content.
 Pages that declare schema.org Persons (``structured``) are taken at their word; a start page that
 lists nobody may be one person's own page (``detail``).

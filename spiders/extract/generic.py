@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from bisect import bisect_left
 from collections import Counter
 from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
@@ -23,7 +24,7 @@ from .layout import sequence_pairs
 from .lexicon import is_known_first_name
 from .model import Skips
 from .names import clean_name_text, could_be_name_in_slot, is_cjk_name, name_from_alt, name_key, normalize_space, strip_titles
-from .textlines import NameCand, PageText
+from .textlines import NameCand, PageText, names_in_text
 
 __all__ = ["Entry", "find_entries", "decide_name", "detail_link_in"]
 
@@ -115,6 +116,18 @@ def decide_name(cands: list[NameCand], photo: ImageCandidate | None,
     return None, "ambiguous"
 
 
+def _in_name_list(doc: Doc, text: PageText, level, cand: NameCand) -> bool:
+    """Whether *cand* is one name of a line listing several ("A. Author, B. Author, C. Author")."""
+    lo, hi = doc.order[level], doc.end[level]
+    i = bisect_left(text.multi_orders, lo)
+    while i < len(text.multi) and text.multi[i][0] <= hi:
+        owner = text.multi[i][1]
+        if doc.contains(owner, cand.owner) and len(names_in_text(element_text(owner))) >= 3:
+            return True
+        i += 1
+    return False
+
+
 def _heading_rank(el) -> int:
     """1..6 for a name inside <h1>..<h6> (up to three levels up), 7 otherwise."""
     for _ in range(4):
@@ -201,6 +214,10 @@ def find_entries(doc: Doc, text: PageText, cands: list[ImageCandidate], skipped:
                 continue
             chosen, status = decide_name(cs, s, repeats)
             far = len(element_text(level)) > _FAR_TEXT
+            if chosen is not None and _in_name_list(doc, text, level, chosen):
+                # one name of an author or participant list: a paper's or an event's picture
+                chosen, status = None, "name_list"
+                break
             if chosen is not None and far:
                 # a name found only in a large region loses against an alt text naming someone else
                 named = name_from_alt(s.alt) or name_from_alt(s.title)
@@ -215,7 +232,7 @@ def find_entries(doc: Doc, text: PageText, cands: list[ImageCandidate], skipped:
             break
         if chosen is not None:
             continue
-        if status in ("group_photo", "ambiguous"):
+        if status in ("group_photo", "ambiguous", "name_list"):
             skipped.note(status, s.url)
             used_containers.append(levels[-1])
             continue
@@ -438,6 +455,18 @@ def _personlike(display: str, key: str) -> bool:
     return any(is_known_first_name(t) for t in key.split())
 
 
+def _person_container(e: Entry) -> bool:
+    """The entry's own box calls itself a person/member/staff card (class names, up to 3 levels)."""
+    el = e.container
+    for _ in range(3):
+        if el is None or tag_of(el) in ("body", "main", "html"):
+            break
+        if any(p in t for t in class_tokens(el) for p in _PERSON_HINTS):
+            return True
+        el = el.getparent()
+    return False
+
+
 def _drop_groups_without_people(entries: list[Entry], skipped: Skips) -> list[Entry]:
     """A grid of pictures with two-word captions is not a staff list unless some caption is a
     person's name by its own content (a title, a given name): project, course and event grids
@@ -448,7 +477,7 @@ def _drop_groups_without_people(entries: list[Entry], skipped: Skips) -> list[En
         groups.setdefault(_signature(e.container), []).append(e)
     drop = set()
     for group in groups.values():
-        if len(group) >= 2 and not any(_personlike(e.display, e.key) for e in group):
+        if len(group) >= 2 and not any(_personlike(e.display, e.key) or _person_container(e) for e in group):
             drop |= {id(e) for e in group}
     out = []
     for e in entries:

@@ -25,6 +25,9 @@ __all__ = [
 # a card); all other reasons are decoration that must not split or claim person entries.
 SLOT_REASONS = frozenset({None, "placeholder", "svg", "data_uri"})
 _SOFT_CONTEXT = frozenset({"news"})
+# On a styled element "cover", "bg" and "background" are CSS utility classes (background-size: cover),
+# which portrait tiles use as much as banners do.
+_BG_BANNER_TOKENS = BANNER_TOKENS - {"cover", "bg", "background", "backgrounds"}
 
 
 @dataclass
@@ -148,7 +151,7 @@ def collect_candidates(doc: Doc, scope=None) -> list[ImageCandidate]:
             toks = class_tokens(el)
             if "background-position" in (style or "").lower() and "center" not in (style or "").lower():
                 cand.reason = "sprite"
-            elif any(t in BANNER_TOKENS or t.startswith(("hero", "banner", "slider", "stage", "header"))
+            elif any(t in _BG_BANNER_TOKENS or t.startswith(("hero", "banner", "slider", "stage", "header"))
                      for t in toks):
                 cand.reason = "banner"
             elif tag in ("section", "main", "header", "footer") or len(el.xpath("string()")) > 400:
