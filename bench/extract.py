@@ -34,6 +34,9 @@ def line(label: str, r: dict) -> str:
 def report(label: str, folder: Path, part: str | None, every_page: bool) -> dict:
     started = time.perf_counter()
     result = evaluate_folder(folder, part=part)
+    if not result["sites"]:
+        print(f"{label:42} no pages yet")
+        return result
     print(line(label, result["total"]) + f"  {time.perf_counter() - started:.2f} s")
     for site, r in result["sites"].items():
         if every_page or r["fp"] or r["fn"]:

@@ -566,7 +566,7 @@ def test_a_profile_page_as_start_page_gives_its_person_not_the_project_grid():
 
 
 def test_publication_thumbnails_with_author_lists_are_not_people():
-    pubs = "".join(f"<div class='pub'><img src='/papers/{i}.png' alt='screenshot'><p><span>Anna Schulz, </span>"
+    pubs = "".join(f"<div class='pub'><img src='/img/pub{i}.png' alt='screenshot'><p><span>Anna Schulz, </span>"
                    f"<span><a href='/p/ben'>Ben Okafor</a>, </span><span>Carla Diaz</span><br><b>{t}</b></p></div>"
                    for i, t in enumerate(["Visualizing Flows", "Guiding Users"]))
     members = "".join(f"<div class='member-card'><img src='/p/{i}.jpg' alt='Member'><div><h4>{n}</h4><p>PhD student."
@@ -575,6 +575,7 @@ def test_publication_thumbnails_with_author_lists_are_not_people():
     # member cards count although no given name is in the lexicon; the papers' pictures do not
     assert [p.name for p in r.people] == ["Lakhvir Singh", "Nguyen Tuan Hung", "La Thuan Phuoc"]
     assert r.skipped["name_list"] == 2
+    assert classify_url("https://u.example/assets/images/papers/2020_flow.png") == "publication"
 
 
 def test_portrait_tiles_with_a_css_cover_class_are_no_banners():

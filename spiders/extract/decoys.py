@@ -60,6 +60,10 @@ _DIR_ICON = frozenset({"icons", "icon", "flags", "social", "emoji", "emojis", "p
 
 _DIR_LOGO = frozenset({"logos", "logo"})
 
+# Pictures of papers and projects, by the folder they sit in (only the file's own folder counts).
+_DIR_WORK = frozenset({"papers", "paper", "publications", "publication", "pubs", "covers", "teaser", "teasers",
+                       "projects", "projekte", "posters"})
+
 _THEME_PATH = re.compile(
     r"/(?:wp-content/themes|sites/all/themes|themes|typo3conf/ext|_assets|\+\+theme\+\+|\+\+resource\+\+|"
     r"static/(?:img|images)|assets/(?:img|images)/(?:layout|design|icons|ui))/",
@@ -89,7 +93,7 @@ _SOCIAL_HOSTS = ("twitter.com", "x.com", "facebook.com", "linkedin.com", "xing.c
 _DIM_IN_NAME = re.compile(r"(?:^|[_\-.])(\d{1,3})x(\d{1,3})(?:$|[_\-.])")
 
 PRIORITY = ("data_uri", "logo", "icon", "sprite", "layout_chrome", "spacer", "svg", "placeholder", "tiny",
-             "hover", "hidden", "banner", "group_photo", "building", "news", "no_url")
+             "hover", "hidden", "banner", "group_photo", "building", "publication", "news", "no_url")
 
 _SECONDARY_CLASS = re.compile(r"(?:^|[-_\s])(?:hover|flip|back|secondary|alternate|on-hover|img-hover|"
                               r"d-none|hidden|invisible)(?:$|[-_\s])")
@@ -117,6 +121,8 @@ def classify_url(url: str | None) -> str | None:
         return "logo"
     if any(d in _DIR_LOGO for d in dirs):
         return "logo"
+    if dirs and dirs[-1] in _DIR_WORK:
+        return "publication"
     if tokset & _ICON_TOKENS or any(t.startswith("icon") or t.startswith("ico") and len(t) <= 5 for t in toks):
         return "icon"
     if toks and all(t in _LANG_CODES for t in toks):

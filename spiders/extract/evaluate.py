@@ -167,15 +167,15 @@ def load_fixture_site(folder: Path) -> tuple[dict[str, str], list[str], list[tup
     return pages, start, truth
 
 
-FINAL_ROUND = 2  # pages collected in this round are scored once; earlier rounds are development data
+FINAL_ROUND = 3  # pages of this round are scored once; earlier rounds are development data
 
 
 def corpus_part(meta: Mapping) -> str:
     """'dev' or 'final' for a real-page fixture, by the collection round in its site.json.
 
-    Round 1 was split by a hash of the institution's name; its final part was scored once
-    (README) and its errors were then worked on, so it is development data now. The pages of
-    round FINAL_ROUND come from institutions not seen before and form the final part."""
+    Rounds 1 and 2 were each scored once as a final part (README) and their errors were then
+    worked on, so they are development data now. Pages of round FINAL_ROUND, from institutions
+    not in the corpus yet, form the next final part (none collected yet)."""
     return "final" if int(meta.get("round", 1)) >= FINAL_ROUND else "dev"
 
 

@@ -67,9 +67,9 @@ def _filename_key(url: str | None, keys: set[str]) -> str | None:
         parts = [p for p in re.split(r"[\s\-']+", _ascii_fold(key)) if p and p not in _PARTICLES]
         if not parts:
             continue
-        last = parts[-1]
-        if last in toks or (len(last) >= 5 and last in folded):
-            hits.append(key)
+        last, first = parts[-1], parts[0]
+        if last in toks or (len(last) >= 5 and last in folded) or (len(first) >= 4 and first in toks):
+            hits.append(key)  # "richardson.jpg", "Anthony.jpg"
     return hits[0] if len(hits) == 1 else None
 
 

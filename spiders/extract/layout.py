@@ -45,7 +45,14 @@ def sequence_pairs(doc: Doc, scope, slots: list[ImageCandidate], names: list[Nam
     if not names or not slots:
         return []
     top = max(n.tier for n in names)
-    names = [n for n in names if n.tier == top]
+    pairs = _pairs_of_tier(doc, scope, slots, [n for n in names if n.tier == top], alt_keys)
+    if not pairs and top >= 2:
+        # whole lines are alike, linked on-site (tier 2) or not (tier 1): a list may mix both
+        pairs = _pairs_of_tier(doc, scope, slots, [n for n in names if n.tier >= 1], alt_keys)
+    return pairs
+
+
+def _pairs_of_tier(doc: Doc, scope, slots: list[ImageCandidate], names: list[NameCand], alt_keys: dict | None):
     events = sorted(
         [(doc.order[s.element], 0, s) for s in slots] + [(n.order, 1, n) for n in names],
         key=lambda e: (e[0], e[1]),

@@ -29,7 +29,7 @@ labor laboratory group chair faculty office büro raum room telefon tel phone fa
 adresse address anschrift sprechstunde sprechstunden sprechzeiten sprechzeit hours termine vereinbarung
 startseite home homepage website webseite profil profile details mehr more weiter weiterlesen zurück
 contact contacts view read bio biography cv vita follow join visit javascript protected server servers cluster equipment
-experience scientific education awards honors honours interests employment professional associations association memberships affiliations
+experience scientific education awards honors honours interests employment professional associations association memberships affiliations investigator investigators principal imaging medical medicine neuroimaging
 next previous impressum datenschutz kontaktformular login logout suche search menü menu navigation
 sitemap news aktuelles neuigkeiten veranstaltungen events jobs stellen stellenangebote karriere lehre
 teaching forschung research projekte projects projekt project publikationen publications

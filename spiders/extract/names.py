@@ -84,7 +84,8 @@ _TITLE_TOKENS = {
     "(fh)", "(tu)", "(univ.)", "(ba)", "(dh)", "fh", "akad.", "oberrat", "oberrätin", "studienrat",
     "studienrätin", "ostr", "stud.", "cand.",
     "assoc.", "asst.", "adj.", "ret.", "i.r.", "a.d.", "mphil", "m.phil.", "meng",
-    "beng", "msc.", "bsc.", "assessor", "assessorin", "iur.", "dipl.-inf.", "dipl.-ing.", "dipl.-kfm.", "dipl.-math.", "dipl.-phys.",
+    "beng", "msc.", "bsc.", "assessor", "assessorin", "iur.", "phd.", "ph.d.,", "m.si.", "s.si.", "m.kom.",
+    "s.kom.", "m.sc.,", "m.t.", "s.t.", "m.eng", "m.pd.", "s.pd.", "dipl.-inf.", "dipl.-ing.", "dipl.-kfm.", "dipl.-math.", "dipl.-phys.",
 }
 _HYPHEN_TITLE_RE = re.compile(
     r"^(?:dipl|dr|jun|jun\.?prof|priv|univ|hon|apl|akad|o|a\.o|vertr|wiss|gast|ass|assoc|asst|prof|juniorprof)\.?"
