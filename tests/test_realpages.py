@@ -17,7 +17,7 @@ from tests.realpages import REALPAGES, PageServer, corpus_sites, start_page, wit
 
 pytestmark = pytest.mark.slow
 
-MAX_SITES = 10  # one scrapy process per department: a sample keeps the test quick
+MAX_SITES = 6  # one scrapy process per department: a sample keeps the test quick
 
 
 def _single_page_dev_sites() -> list[Path]:
