@@ -271,6 +271,9 @@ def looks_like_person_name(text: str) -> bool:
             return False
         if len(parts[0].split()) > 3 or len(parts[1].split()) > 3:
             return False
+        if (parts[1].isupper() and not parts[0].isupper() and len(parts[1].split()) == 1
+                and sum(ch.isalpha() for ch in parts[1]) >= 2 and "." not in parts[1]):
+            return False  # "UC Berkeley, EECS": a place and a department acronym, not "Last, FIRST"
         core = f"{parts[1]} {parts[0]}"
     if "(" in core or ")" in core:
         return False
