@@ -180,7 +180,6 @@ def cmd_departments_new(args) -> int:
     return 0
 
 
-# -- demo ------------------------------------------------------------------------------------
 def cmd_departments_preview(args) -> int:
     import json
 
@@ -215,6 +214,7 @@ def cmd_departments_preview(args) -> int:
     return 0
 
 
+# -- demo ------------------------------------------------------------------------------------
 def cmd_demo(args) -> int:
     from flows.cli_ops import parse_models
     from flows.demo import run_demo

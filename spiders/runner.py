@@ -55,15 +55,19 @@ class CrawlResult:
         """Dry run: the people (name, photo_url, page_url) a crawl would collect."""
         return self.report.get("people", [])
 
-    @property
-    def skipped(self) -> dict[str, int]:
-        """Why candidates were passed over: the extractor's reasons and the crawl's own, counted."""
+    def reasons(self, *prefixes: str) -> dict[str, int]:
+        """Counts of the `<prefix>/<reason>` stats, by reason (prefixes `skip`, `extract`)."""
         counts: dict[str, int] = {}
         for key, value in self.stats.items():
             prefix, _, reason = key.partition("/")
-            if prefix in ("skip", "extract") and isinstance(value, int):
+            if prefix in prefixes and isinstance(value, int):
                 counts[reason] = counts.get(reason, 0) + value
         return dict(sorted(counts.items()))
+
+    @property
+    def skipped(self) -> dict[str, int]:
+        """Why candidates were passed over: the extractor's reasons and the crawl's own, counted."""
+        return self.reasons("skip", "extract")
 
     def dry_run_summary(self) -> dict:
         """One department's dry run, machine-readable (`crawl --dry-run --json`)."""
@@ -80,7 +84,7 @@ class CrawlResult:
 
     def summary(self) -> dict:
         s = self.stats
-        skipped = {k[5:]: v for k, v in s.items() if k.startswith("skip/")}
+        skipped = self.reasons("skip")
         finish = self.report.get("finish_reason", "crashed")
         if s.get("index/complete") is False:  # pages failed: unseen people were kept, not marked vanished
             finish += " (incomplete)"

@@ -10,9 +10,9 @@ from .images import collect_candidates
 from .model import Person, Skips
 from .names import clean_name_text, looks_like_person_name, name_from_alt, name_key, normalize_space
 from .structured import structured_people
-from .textlines import build_page_text
+from .textlines import PageText, build_page_text
 
-__all__ = ["extract_detail"]
+__all__ = ["extract_detail", "page_person"]
 
 _MAIN_XPATH = (
     "//main | //*[@role='main'] | //*[@id='content' or @id='main' or @id='main-content' or @id='maincontent' "
@@ -33,7 +33,14 @@ def _main_region(doc: Doc):
 def extract_detail(html: str, url: str, expected_name: str | None = None) -> Person | None:
     """The person a detail page is about, with their portrait; None when no portrait is found."""
     doc = Doc(html, url)
-    text = build_page_text(doc)
+    return page_person(doc, build_page_text(doc), structured_people(doc, html), expected_name)
+
+
+def page_person(doc: Doc, text: PageText, declared: list[tuple[str, str]], expected_name: str | None = None,
+                cands: list | None = None, entries: list | None = None) -> Person | None:
+    """extract_detail on a page already parsed: *declared* are its schema.org (name, image) pairs;
+    *cands* and *entries* may come from an extraction of the same page (they are found again if not)."""
+    url = doc.url
     main = _main_region(doc)
     if not expected_name:  # a profile's <title> or og:title names its person more surely than headings do
         expected_name = _name_from_title(doc)
@@ -63,12 +70,12 @@ def extract_detail(html: str, url: str, expected_name: str | None = None) -> Per
 
     # -- portrait: the one the page declares (schema.org Person), a photo paired with this name, else
     # the best unpaired photo in the main region
-    for declared_name, declared_url in structured_people(doc, html):
+    for declared_name, declared_url in declared:
         if name_key(declared_name) == key:
             return Person(name=name, photo_url=declared_url, detail_url=url)
-    cands = collect_candidates(doc)
-    skipped = Skips()
-    entries, _ = find_entries(doc, text, cands, skipped)
+    if cands is None or entries is None:
+        cands = collect_candidates(doc)
+        entries, _ = find_entries(doc, text, cands, Skips())
     paired_ids = {}
     for e in entries:
         if e.cand is not None:

@@ -193,10 +193,9 @@ def evaluate_folder(root: Path, selectors=None, part: str | None = None) -> dict
     sites = {}
     tp = fp = fn = 0
     for folder in site_folders(root, part):
-        site_json = folder / "site.json"
-        pages, start, truth = load_fixture_site(site_json.parent)
+        pages, start, truth = load_fixture_site(folder)
         result = score(crawl_offline(pages, start, selectors), truth)
-        sites[site_json.parent.name] = result
+        sites[folder.name] = result
         tp, fp, fn = tp + result["tp"], fp + result["fp"], fn + result["fn"]
     total = {
         "precision": tp / (tp + fp) if tp + fp else 1.0,

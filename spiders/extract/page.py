@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-
-from .detail import extract_detail
+from .detail import page_person
 from .dom import Doc
 from .generic import find_entries
 from .images import collect_candidates
 from .model import PageResult, Person, Skips
-from .pagination import find_next_pages
 from .names import name_key
+from .pagination import find_next_pages
 from .selectors import Selectors, extract_with_selectors, select_next_pages
 from .structured import structured_people
 from .textlines import build_page_text
@@ -30,9 +29,10 @@ def extract_page(html: str, url: str, selectors: Selectors | None = None) -> Pag
         ordered = [(e.order, Person(e.display, e.cand.url, e.detail_url)) for e in entries if e.cand is not None]
         ordered += [(e.order, Person(e.display, None, e.detail_url)) for e in name_only]
         ordered.sort(key=lambda t: t[0])
-        people = merge_declared([p for _, p in ordered], structured_people(doc, html))
+        declared = structured_people(doc, html)
+        people = merge_declared([p for _, p in ordered], declared)
         if not people:  # no list of people: the start page may be one person's own page
-            person = extract_detail(html, url)
+            person = page_person(doc, text, declared, cands=cands, entries=entries)
             people = [Person(person.name, person.photo_url, None)] if person is not None else []
     if selectors is not None and selectors.next_page:
         next_pages = select_next_pages(doc, selectors.next_page)
