@@ -243,6 +243,17 @@ def test_flat_sequence_of_images_and_headings():
                                                ("Ben Okafor", "https://www.uni.example/p/b.jpg")]
 
 
+def test_one_picture_shown_twice_in_a_card_is_one_person():
+    # light and dark theme copies of the same portrait; the caption sits beside the figure
+    def card(slug, name):
+        return (f"<figure><img src='/photos/{slug}.jpg' class='light'><img src='/photos/{slug}.jpg' class='dark'>"
+                f"</figure><figcaption><a href='/members/{slug}/'><b>{name}</b><br>Postdoc</a></figcaption>")
+    r = extract_page(page(cards(card("xichen", "Xi Chen, PhD"), card("weixu", "Wei Xu, PhD"))), URL)
+    assert [(name_key(n), u) for n, u in people(r)] == [
+        (name_key("Xi Chen"), "https://www.uni.example/photos/xichen.jpg"),
+        (name_key("Wei Xu"), "https://www.uni.example/photos/weixu.jpg")]
+
+
 def test_name_from_alt_text_when_no_text_name():
     html = page("<div class='gallery'><img src='/p/1.jpg' alt='Portrait of Anna Schulz'>"
                 "<img src='/p/2.jpg' alt='Foto: Ben Okafor'><img src='/p/3.jpg' alt='Labor'></div>")

@@ -133,6 +133,10 @@ def test_clean_name_text_removes_name_label():
         ("Anna Schulz (Sekretariat)", "Anna Schulz"),
         ("Meier, Hans", None),
         ("Neues Projekt gestartet", None),
+        # contact details run on without punctuation: cut where the room code starts
+        ("Sven Rahmann V183, R1.10, Essen -4046, Dortmund -7701", "Sven Rahmann"),
+        ("Marianna D'Addario OH14, R.215, Dortmund", "Marianna D'Addario"),
+        ("Raum 3.14 Hans Meier", None),
     ],
 )
 def test_split_name_prefix(text, expected):

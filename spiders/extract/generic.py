@@ -190,12 +190,15 @@ def find_entries(doc: Doc, text: PageText, cands: list[ImageCandidate], skipped:
     for c in cands:
         if not c.is_slot:
             skipped.note(c.reason or "tiny", c.url)
-    slot_count: dict = {}
+    # pictures per element, by URL: a card showing one picture twice (light and dark theme
+    # copies) is still one person's card
+    pictures: dict = {}
     for s in slots:
         e = s.element
         while e is not None:
-            slot_count[e] = slot_count.get(e, 0) + 1
+            pictures.setdefault(e, set()).add(s.url)
             e = e.getparent()
+    slot_count = {e: len(urls) for e, urls in pictures.items()}
 
     entries: list[Entry] = []
     pending: list[tuple[ImageCandidate, list]] = []

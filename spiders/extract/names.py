@@ -366,12 +366,23 @@ def is_title_only(text: str) -> bool:
 _SPLITTERS = re.compile(r"\s+[–—-]\s+|\s*\|\s*|\s*\(|,\s+(?=[^,]{4,})|\s*/\s+|\s*:\s+")
 
 
+_CONTACT_TOKEN = re.compile(r"\s+(?=\S*\d)")  # where a room code or phone number starts
+
+
 def split_name_prefix(text: str) -> str | None:
-    """'Prof. Dr. Hans Meier, Lehrstuhlinhaber' -> 'Prof. Dr. Hans Meier' (None if no name prefix)."""
+    """'Prof. Dr. Hans Meier, Lehrstuhlinhaber' -> 'Prof. Dr. Hans Meier' (None if no name prefix).
+
+    A caption that runs on into contact details without punctuation ('Sven Rahmann V183, R1.10,
+    Essen -4046') is cut where the first token with a digit starts."""
     s = clean_name_text(text)
     if not s:
         return None
     m = _SPLITTERS.search(s)
+    contact = _CONTACT_TOKEN.search(s)
+    if contact and (not m or contact.start() < m.start()):
+        head = s[: contact.start()].strip(" ,;")
+        if looks_like_person_name(head):
+            return head
     if not m or m.start() < 3:
         return None
     head = s[: m.start()].strip(" ,;")
