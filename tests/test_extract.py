@@ -149,6 +149,10 @@ def test_same_image_for_two_people_is_a_placeholder():
         ("https://u.example/people/jan_de_vries.jpg", None),
         ("https://u.example/people/lang_peter.jpg", None),
         ("https://u.example/people/team_anna_schulz.jpg", None),
+        # a messenger's or camera's capture name is a photo, whatever app it names
+        ("https://u.example/uploads/2022/10/WhatsApp-Image-2022-10-10-at-14.53.04-1.jpeg", None),
+        ("https://u.example/img/IMG_20221010_145304.jpg", None),
+        ("https://u.example/img/whatsapp.png", "icon"),
     ],
 )
 def test_classify_url(url, reason):
@@ -241,6 +245,27 @@ def test_flat_sequence_of_images_and_headings():
                 "<p><img src='/p/b.jpg'></p><h3>Ben Okafor</h3><p>Postdoc</p></div>")
     assert people(extract_page(html, URL)) == [("Anna Schulz", "https://www.uni.example/p/a.jpg"),
                                                ("Ben Okafor", "https://www.uni.example/p/b.jpg")]
+
+
+def test_photo_followed_by_name_heading_and_a_name_like_role_line():
+    # two people stacked in one column; each role line reads like a name; a hover overlay
+    # ("Contact Me:") stands before each name heading and labels nothing
+    def person(slug, name, role):
+        return (f"<div class='wrap'><img src='/m/{slug}.jpg' alt=''><div class='view'><h3>Contact Me:</h3>"
+                f"<a href='mailto:{slug}@u.example'>mail</a></div></div><h4>{name}</h4><h5>{role}</h5>")
+    html = page("<main><div class='row'><div class='col'>" + person("vera", "Daniel Vera", "Director")
+                + person("kyle", "Katie Kyle", "Bioinformatic Analalyst") + "</div></div></main>")
+    assert people(extract_page(html, URL)) == [("Daniel Vera", "https://www.uni.example/m/vera.jpg"),
+                                               ("Katie Kyle", "https://www.uni.example/m/kyle.jpg")]
+
+
+def test_alt_text_of_a_person_with_family_is_a_group_photo():
+    r = extract_page(page(cards("<img src='/i/ab.jpg' alt='A headshot of prof Anna Berger'><h3>Anna Berger</h3>",
+                                "<img src='/i/mc.jpg' alt='Margaret and her family'><h3>Margaret Cuddigan</h3>",
+                                "<img src='/i/cd.jpg' alt='Carla Diaz'><h3>Carla Diaz</h3>")), URL)
+    assert people(r) == [("Anna Berger", "https://www.uni.example/i/ab.jpg"),
+                         ("Carla Diaz", "https://www.uni.example/i/cd.jpg")]
+    assert r.skipped["group_photo"] == 1
 
 
 def test_one_picture_shown_twice_in_a_card_is_one_person():

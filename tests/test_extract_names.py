@@ -118,6 +118,12 @@ def test_not_person_names(text):
 
 def test_strip_titles_keeps_order_of_the_rest():
     assert strip_titles("Prof. Dr. Anna Maria Schulz") == "Anna Maria Schulz"
+    assert strip_titles("Xin Meng") == "Xin Meng" and strip_titles("Hans Meier MEng") == "Hans Meier"
+
+
+def test_weekday_surnames_after_a_known_given_name():
+    assert looks_like_person_name("Hans Freitag") and looks_like_person_name("Joe Friday")
+    assert not looks_like_person_name("Jeden Freitag") and not looks_like_person_name("Freitag Vormittag")
     assert strip_titles("Schulz, Anna, Dr.") == "Schulz, Anna"
 
 
@@ -148,6 +154,7 @@ def test_split_name_prefix(text, expected):
     [
         ("Portrait of Anna Schulz", "Anna Schulz"),
         ("Foto: Hans Meier", "Hans Meier"),
+        ("A headshot of Denise Manton", "Denise Manton"),
         ("Porträt von Dr. Eva Braun", "Dr. Eva Braun"),
         ("Hans_Meier.jpg", "Hans Meier"),
         ("anna-schulz.jpg", "Anna Schulz"),

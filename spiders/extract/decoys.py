@@ -72,7 +72,9 @@ _THEME_PATH = re.compile(
 
 _ALT_GROUP = re.compile(
     r"gruppenfoto|gruppenbild|group\s*(?:photo|picture|shot)|team\s*(?:photo|foto|picture|bild)|teamfoto|"
-    r"\bdas team\b|\bour team\b|\bunser team\b|v\.\s?l\.\s?n\.\s?r|von links|from left|\bl\.\s?to\s?r\b",
+    r"\bdas team\b|\bour team\b|\bunser team\b|v\.\s?l\.\s?n\.\s?r|von links|from left|\bl\.\s?to\s?r\b|"
+    r"\b(?:and|with|und|mit)\s+(?:(?:his|her|their|seiner|ihrer)\s+)?(?:family|familie|kids|children|kinder|"
+    r"colleagues|kollegen|friends|students)\b",
     re.IGNORECASE,
 )
 
@@ -99,6 +101,11 @@ _SECONDARY_CLASS = re.compile(r"(?:^|[-_\s])(?:hover|flip|back|secondary|alterna
                               r"d-none|hidden|invisible)(?:$|[-_\s])")
 
 
+# a phone's or camera's file name ("WhatsApp-Image-2022-10-10-at-14.53.04", "IMG_20221010_145304"):
+# a photo, whatever app name it carries
+_CAPTURE_STAMP = re.compile(r"(?:19|20)\d\d[-_ ]?[01]\d[-_ ]?[0-3]\d(?:\D{0,4}[0-2]\d[-_.:]?[0-5]\d)")
+
+
 def _dir_tokens(url: str) -> list[str]:
     try:
         path = unquote(urlsplit(url).path).lower()
@@ -123,7 +130,8 @@ def classify_url(url: str | None) -> str | None:
         return "logo"
     if dirs and dirs[-1] in _DIR_WORK:
         return "publication"
-    if tokset & _ICON_TOKENS or any(t.startswith("icon") or t.startswith("ico") and len(t) <= 5 for t in toks):
+    if (tokset & _ICON_TOKENS or any(t.startswith("icon") or t.startswith("ico") and len(t) <= 5 for t in toks)) \
+            and not _CAPTURE_STAMP.search(joined):
         return "icon"
     if toks and all(t in _LANG_CODES for t in toks):
         return "icon"  # language flags

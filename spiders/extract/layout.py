@@ -146,6 +146,14 @@ def _alternating_pairs(scope, compact, kid_index, alt_keys: dict):
         return out
 
     fwd, bwd = plausible(fwd, True), plausible(bwd, False)
-    if len(fwd) == len(bwd):
-        return []
-    return fwd if len(fwd) > len(bwd) else bwd
+    if len(fwd) != len(bwd):
+        return fwd if len(fwd) > len(bwd) else bwd
+    # every photo followed by a run of name-like lines whose first line is the same kind of
+    # element each time (name heading, then a role line that reads like a name): first of each run
+    slots = [i for i, ev in enumerate(compact) if ev[1] == 0]
+    heads = [(compact[i][2], compact[i + 1][2]) for i in slots if i + 1 < n and compact[i + 1][1] == 1]
+    if len(heads) == len(slots) >= 2 and len({tag_of(nm.owner) for _, nm in heads}) == 1:
+        runs = plausible(heads, True)
+        if len(runs) == len(heads):
+            return runs
+    return []

@@ -10,6 +10,7 @@ import unicodedata
 from functools import lru_cache
 
 from .lexicon import NON_NAME_WORDS as _NON_NAME_WORDS
+from .lexicon import is_known_first_name
 
 __all__ = [
     "normalize_space",
@@ -83,8 +84,7 @@ _TITLE_TOKENS = {
     "mr.", "mrs.", "ms.", "miss", "mx.", "sir", "dame", "prof.(em.)", "(em.)",
     "(fh)", "(tu)", "(univ.)", "(ba)", "(dh)", "fh", "akad.", "oberrat", "oberrätin", "studienrat",
     "studienrätin", "ostr", "stud.", "cand.",
-    "assoc.", "asst.", "adj.", "ret.", "i.r.", "a.d.", "mphil", "m.phil.", "meng",
-    "beng", "msc.", "bsc.", "assessor", "assessorin", "iur.", "phd.", "ph.d.,", "m.si.", "s.si.", "m.kom.",
+    "assoc.", "asst.", "adj.", "ret.", "i.r.", "a.d.", "mphil", "m.phil.", "msc.", "bsc.", "assessor", "assessorin", "iur.", "phd.", "ph.d.,", "m.si.", "s.si.", "m.kom.",
     "s.kom.", "m.sc.,", "m.t.", "s.t.", "m.eng", "m.pd.", "s.pd.", "dipl.-inf.", "dipl.-ing.", "dipl.-kfm.", "dipl.-math.", "dipl.-phys.",
 }
 _HYPHEN_TITLE_RE = re.compile(
@@ -92,6 +92,7 @@ _HYPHEN_TITLE_RE = re.compile(
     r"(?:-[\wäöüß]+\.?)+$",
     re.IGNORECASE,
 )
+_CASED_TITLES = {"MEng", "BEng", "MEng.", "BEng."}  # "Meng" and "Beng" are surnames too
 _LEADING_ONLY = {"mr", "ms", "mrs", "mx"}
 _TRAILING_ONLY = {"ma", "ba"}
 
@@ -99,6 +100,8 @@ _TRAILING_ONLY = {"ma", "ba"}
 def _is_title_token(tok: str, position: int, n_tokens: int) -> bool:
     t = tok.strip(",;()").casefold()
     if not t:
+        return True
+    if tok.strip(",;()") in _CASED_TITLES:
         return True
     if t in _LEADING_ONLY:
         return position == 0
@@ -195,6 +198,8 @@ _SUFFIX_EXCEPTIONS = {"clement", "vincent", "laurent", "hicks", "dicks", "ricks"
 _HAS_LETTER = re.compile(r"[^\W\d_]", re.UNICODE)
 _BAD_CHARS = re.compile(r"[0-9@/\\:|?!=+#<>{}\[\]%$€§&;*•·…©®™_\"]")
 _INITIAL_RE = re.compile(r"^(?:[^\W\d_]\.)(?:-?[^\W\d_]\.)*$", re.UNICODE)  # J. / J.-P. / J.P.
+# weekdays that are German and English surnames as well ("Marei Freitag", "Joe Friday")
+_SURNAMES_TOO = frozenset({"freitag", "montag", "sonntag", "friday"})
 _SUFFIX_TOKENS = {"jr.", "sr.", "jr", "sr", "ii", "iii", "iv"}
 _LABEL_RE = re.compile(
     r"^(?:name|full name|vollständiger name|vor- und nachname|nachname, vorname|person)\s*:\s*",
@@ -298,7 +303,8 @@ def looks_like_person_name(text: str) -> bool:
             continue
         bare = lt.strip(".")
         if bare in _NON_NAME_WORDS or lt in _NON_NAME_WORDS:
-            return False
+            if not (bare in _SURNAMES_TOO and pos > 0 and is_known_first_name(tokens[0])):
+                return False
         if len(lt) > 5 and lt.endswith(_NON_NAME_SUFFIXES) and lt not in _SUFFIX_EXCEPTIONS:
             return False
         seg = lt.rsplit("-", 1)[-1]  # "Kai-Hendrik" is judged by "hendrik"; "Wirtschaftsinformatik" whole
@@ -347,9 +353,9 @@ def could_be_name_in_slot(text: str) -> bool:
     tokens = core.replace(",", " ").split()
     if not 1 <= len(tokens) <= 5 or (len(tokens) == 1 and core == s):
         return False  # a single word needs a title in front
-    for tok in tokens:
+    for pos, tok in enumerate(tokens):
         low = tok.casefold()
-        if low.strip(".") in _NON_NAME_WORDS or low in _NON_NAME_WORDS:
+        if (low.strip(".") in _NON_NAME_WORDS or low in _NON_NAME_WORDS) and not (pos and low in _SURNAMES_TOO):
             return False
         if not (_word_ok(tok) or _INITIAL_RE.match(tok) or low in _PARTICLES):
             return False
@@ -399,7 +405,7 @@ def split_name_prefix(text: str) -> str | None:
 
 
 _ALT_PREFIX = re.compile(
-    r"^(?:(?:portrait|porträt|portraet|portraitfoto|porträtfoto|portraitbild|porträtbild|foto|photo|"
+    r"^(?:(?:an?|the|ein|eine)\s+(?=\w+\s+(?:of|von)\b))?(?:(?:portrait|porträt|portraet|portraitfoto|porträtfoto|portraitbild|porträtbild|foto|photo|"
     r"photograph|bild|image|picture|pic|profilbild|profilfoto|profile\s+(?:picture|photo|image)|"
     r"headshot|avatar|abbildung|passbild|mitarbeiterfoto|mitarbeiterbild)"
     r"(?:\s+(?:of|von|from|des|der|vom))?\s*[:\-–]?\s*)+",

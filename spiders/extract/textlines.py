@@ -167,6 +167,16 @@ def _line_tier(owner, doc: Doc) -> tuple[int, str | None]:
     return tier, href
 
 
+def _in_heading(el) -> bool:
+    for _ in range(3):
+        if el is None:
+            return False
+        if tag_of(el) in HEADING_TAGS:
+            return True
+        el = el.getparent()
+    return False
+
+
 def _is_more_piece(text: str, el) -> bool:
     """'Profil' / 'mehr' link text trailing a name on the same line."""
     return tag_of(el) == "a" and normalize_space(text).lower().strip(" .»›→>:…") in _MORE_SET
@@ -214,8 +224,10 @@ def build_page_text(doc: Doc) -> PageText:
         if len(text) > 160:
             return
         tier, href = _line_tier(owner, doc)
-        if labelled:
-            tier = 0  # "Sekretariat:" / "Vertretung:" on the line before: somebody else's contact
+        if labelled and not _in_heading(owner):
+            # "Sekretariat:" / "Vertretung:" on the line before: somebody else's contact (a heading
+            # starts a section of its own: "Contact me:" on a hover overlay labels nothing after it)
+            tier = 0
         cleaned = clean_name_text(text)
         if looks_like_person_name(cleaned):
             if re.match(r"(?i)^(?:prof\b|dr\b|pd\b|jun\.|apl\b|priv\b|univ\b|dipl\b)", cleaned):
