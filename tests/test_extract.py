@@ -259,6 +259,16 @@ def test_photo_followed_by_name_heading_and_a_name_like_role_line():
                                                ("Katie Kyle", "https://www.uni.example/m/kyle.jpg")]
 
 
+def test_long_entries_whose_photo_class_says_faculty():
+    bio = "<p>" + "He has taught technical writing and proposal writing for many years. " * 25 + "</p>"
+    rows = "".join(f"<div class='row'><div class='col'><img class='img-faculty' src='/f/{f}.jpg'></div>"
+                   f"<div class='col'><h2>{n}<br><small>Ph.D., University of Kansas</small></h2>{bio}</div></div>"
+                   for f, n in (("maclaughlin", "John McLaughlin"), ("rb", "Rebecca Brent")))
+    assert people(extract_page(page("<main>" + rows + "</main>"), URL)) == [
+        ("John McLaughlin", "https://www.uni.example/f/maclaughlin.jpg"),
+        ("Rebecca Brent", "https://www.uni.example/f/rb.jpg")]
+
+
 def test_alt_text_of_a_person_with_family_is_a_group_photo():
     r = extract_page(page(cards("<img src='/i/ab.jpg' alt='A headshot of prof Anna Berger'><h3>Anna Berger</h3>",
                                 "<img src='/i/mc.jpg' alt='Margaret and her family'><h3>Margaret Cuddigan</h3>",

@@ -74,6 +74,8 @@ def test_name_key_keeps_initials_and_particles():
         "J. Smith",
         "HANS MEIER",
         "Name: Hans Meier",
+        "Dr. Shinhyung Yang",  # a Korean given name ending in "-hyung" is no German "-ung" noun
+        "Emily January Petersen",
     ],
 )
 def test_person_names(text):
@@ -109,6 +111,8 @@ def test_person_names(text):
         "Universität Würzburg",
         "Kaiserstraße 12",
         "Prof. Dr.",
+        "Select Presentations",
+        "Forschung Verwaltung",
         "",
     ],
 )

@@ -444,7 +444,9 @@ def _drop_unsupported_singletons(entries: list[Entry], skipped: Skips) -> list[E
     out = []
     for e in entries:
         repeated = counts[("o",) + _signature(e.outer)] >= 2 or counts[("c",) + _signature(e.container)] >= 2
-        if (repeated and not e.far) or e.evidence:
+        # in a large region, a repeated entry still needs a tie: evidence, or a photo whose own
+        # class calls it a person's picture ("img-faculty")
+        if (repeated and (not e.far or _person_photo(e))) or e.evidence:
             out.append(e)
         else:
             skipped.note("low_confidence", e.cand.url if e.cand else None)
@@ -456,6 +458,10 @@ def _personlike(display: str, key: str) -> bool:
     if strip_titles(display) != clean_name_text(display).strip(" ,") or is_cjk_name(key):
         return True
     return any(is_known_first_name(t) for t in key.split())
+
+
+def _person_photo(e: Entry) -> bool:
+    return e.cand is not None and any(p in t for t in class_tokens(e.cand.element) for p in _PERSON_HINTS)
 
 
 def _person_container(e: Entry) -> bool:

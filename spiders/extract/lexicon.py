@@ -52,7 +52,7 @@ senior junior technical leader leaders oberrat direktor direktorin geschäftsfü
 geschäftsstelle koordinator koordinatorin referent referentin beauftragte beauftragter vertretung
 stellvertreter stellvertreterin stellvertretende dekan dekanin dekanat präsident präsidentin prodekan
 sprecherin vorstand vorsitz vorsitzende kommission gremien foto photo bild image picture portrait
-porträt portraits gallery galerie logo icon banner download pdf vcard kalender calendar übersicht
+porträt portraits gallery galerie select selected selection logo icon banner download pdf vcard kalender calendar übersicht
 overview liste list alle all index a-z inhalt content hauptmenü anfahrt lageplan campus gebäude building
 standort standorte location map karte straße strasse str allee gasse universitätsstraße tbd n.n. nn
 vakant vacant offen aktuell current archiv archive print drucken share teilen copyright rights reserved

@@ -198,8 +198,10 @@ _SUFFIX_EXCEPTIONS = {"clement", "vincent", "laurent", "hicks", "dicks", "ricks"
 _HAS_LETTER = re.compile(r"[^\W\d_]", re.UNICODE)
 _BAD_CHARS = re.compile(r"[0-9@/\\:|?!=+#<>{}\[\]%$€§&;*•·…©®™_\"]")
 _INITIAL_RE = re.compile(r"^(?:[^\W\d_]\.)(?:-?[^\W\d_]\.)*$", re.UNICODE)  # J. / J.-P. / J.P.
-# weekdays that are German and English surnames as well ("Marei Freitag", "Joe Friday")
-_SURNAMES_TOO = frozenset({"freitag", "montag", "sonntag", "friday"})
+# weekdays and months that are names as well ("Marei Freitag", "Joe Friday", "Emily January Petersen")
+_SURNAMES_TOO = frozenset({"freitag", "montag", "sonntag", "friday", "january"})
+# romanised Korean syllables that end a given name ("Shinhyung", "Byungyoung"); German "-ung" nouns do not end so
+_KOREAN_UNG = ("hyung", "eung", "oung", "yung", "wung")
 _SUFFIX_TOKENS = {"jr.", "sr.", "jr", "sr", "ii", "iii", "iv"}
 _LABEL_RE = re.compile(
     r"^(?:name|full name|vollständiger name|vor- und nachname|nachname, vorname|person)\s*:\s*",
@@ -308,7 +310,7 @@ def looks_like_person_name(text: str) -> bool:
         if len(lt) > 5 and lt.endswith(_NON_NAME_SUFFIXES) and lt not in _SUFFIX_EXCEPTIONS:
             return False
         seg = lt.rsplit("-", 1)[-1]  # "Kai-Hendrik" is judged by "hendrik"; "Wirtschaftsinformatik" whole
-        if (len(seg) > 8 and seg.endswith("ung")) or (len(seg) >= 9 and seg.endswith("ik")):
+        if (len(seg) > 8 and seg.endswith("ung") and not seg.endswith(_KOREAN_UNG)) or (len(seg) >= 9 and seg.endswith("ik")):
             return False
         if lt in _PARTICLES and tok[0].islower():
             continue
