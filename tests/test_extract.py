@@ -153,6 +153,7 @@ def test_same_image_for_two_people_is_a_placeholder():
         ("https://u.example/uploads/2022/10/WhatsApp-Image-2022-10-10-at-14.53.04-1.jpeg", None),
         ("https://u.example/img/IMG_20221010_145304.jpg", None),
         ("https://u.example/img/whatsapp.png", "icon"),
+        ("https://u.example/img/mugshots/placeholders/meerkat.png", "placeholder"),
     ],
 )
 def test_classify_url(url, reason):
@@ -267,6 +268,19 @@ def test_long_entries_whose_photo_class_says_faculty():
     assert people(extract_page(page("<main>" + rows + "</main>"), URL)) == [
         ("John McLaughlin", "https://www.uni.example/f/maclaughlin.jpg"),
         ("Rebecca Brent", "https://www.uni.example/f/rb.jpg")]
+
+
+def test_captions_without_given_names_are_people_when_an_email_stands_next_to_them():
+    # Sri Lankan names no given-name list knows; the e-mail addresses say these are staff
+    def staff(slug, name, mail):
+        return (f"<div class='col'><p><img src='/u/{slug}-233x300.jpg' alt='' width='233' height='300'></p></div>"
+                f"<div class='col'><p>{name}</p><p>Computer Operator</p><p>+94 81 2393471<br>{mail}@eng.pdn.ac.lk</p></div>")
+    html = page("<main><div class='row'>" + staff("EEU1358", "Priyangani Samaratunge", "priyangani")
+                + staff("EEU1360", "Sarojini Madahapola", "sarojini") + "</div></main>")
+    assert [n for n, _ in people(extract_page(html, URL))] == ["Priyangani Samaratunge", "Sarojini Madahapola"]
+    # the same grid without contact details reads like a project grid
+    bare = html.replace("@eng.pdn.ac.lk", "")
+    assert not extract_page(bare, URL).people
 
 
 def test_alt_text_of_a_person_with_family_is_a_group_photo():
@@ -461,6 +475,13 @@ def test_score_normalises_fragments_and_keys():
     assert s["false_positives"] == [("Ben Okafor", "https://u.example/wrong.jpg")]
     assert s["missed"] == [("Ben Okafor", "https://u.example/b.jpg")]
     assert normalize_url("https://u.example/a b.jpg#f") == "https://u.example/a%20b.jpg"
+
+
+def test_score_accepts_either_name_of_a_person_shown_under_two():
+    truth = [(("アダム ヤトフト", "Adam Jatowt"), "https://u.example/adam.jpg")]
+    assert score([Person("Adam Jatowt", "https://u.example/adam.jpg", None)], truth)["tp"] == 1
+    assert score([Person("アダム ヤトフト", "https://u.example/adam.jpg", None)], truth)["missed"] == []
+    assert score([], truth)["missed"] == [("アダム ヤトフト", "https://u.example/adam.jpg")]
 
 
 def test_load_fixture_site_decodes_declared_charset():

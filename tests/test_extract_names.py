@@ -76,6 +76,8 @@ def test_name_key_keeps_initials_and_particles():
         "Name: Hans Meier",
         "Dr. Shinhyung Yang",  # a Korean given name ending in "-hyung" is no German "-ung" noun
         "Emily January Petersen",
+        "Md. Kamrul Hasan",  # "Md." abbreviates Mohammad
+        "段 逸均 Yijun Duan",  # the same name in CJK and in Latin script on one line
     ],
 )
 def test_person_names(text):
@@ -113,6 +115,11 @@ def test_person_names(text):
         "Prof. Dr.",
         "Select Presentations",
         "Forschung Verwaltung",
+        "Investigador Adjunto CONICET",
+        "Coordinadora COES",
+        "Horst der Erste",
+        "Chameleon Studios",
+        "研究 内容 Research Topics",
         "",
     ],
 )
@@ -123,6 +130,17 @@ def test_not_person_names(text):
 def test_strip_titles_keeps_order_of_the_rest():
     assert strip_titles("Prof. Dr. Anna Maria Schulz") == "Anna Maria Schulz"
     assert strip_titles("Xin Meng") == "Xin Meng" and strip_titles("Hans Meier MEng") == "Hans Meier"
+
+
+def test_hyphenated_given_names_are_no_titles():
+    assert name_key("盧俊利 Jun-Li Lu") == "盧俊利 jun-li lu" and name_key("Jun.-Prof. Dr. Lea Hoffmann") == "lea hoffmann"
+    assert name_key("Dipl-Inf Tim Klein") == "tim klein"
+
+
+def test_lower_case_alt_counts_only_when_the_file_name_agrees():
+    assert name_from_alt("jeremy manning", frozenset({"jeremy", "manning"})) == "Jeremy Manning"
+    assert name_from_alt("jeremy manning") is None
+    assert name_from_alt("campus view", frozenset({"jeremy", "manning"})) is None
 
 
 def test_weekday_surnames_after_a_known_given_name():

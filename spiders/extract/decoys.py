@@ -60,6 +60,8 @@ _DIR_ICON = frozenset({"icons", "icon", "flags", "social", "emoji", "emojis", "p
 
 _DIR_LOGO = frozenset({"logos", "logo"})
 
+_DIR_PLACEHOLDER = frozenset({"placeholder", "placeholders", "platzhalter", "dummy", "dummies"})
+
 # Pictures of papers and projects, by the folder they sit in (only the file's own folder counts).
 _DIR_WORK = frozenset({"papers", "paper", "publications", "publication", "pubs", "covers", "teaser", "teasers",
                        "projects", "projekte", "posters"})
@@ -144,6 +146,8 @@ def classify_url(url: str | None) -> str | None:
     if low.split("?")[0].split("#")[0].endswith(".svg") or ".svg?" in low:
         return "svg"
     if any(s in joined for s in _PLACEHOLDER_SUBSTR) or tokset & _PLACEHOLDER_TOKENS:
+        return "placeholder"
+    if dirs and dirs[-1] in _DIR_PLACEHOLDER:  # /img/mugshots/placeholders/meerkat.png
         return "placeholder"
     m = _DIM_IN_NAME.search("_".join(toks))
     if m and (int(m.group(1)) < 40 or int(m.group(2)) < 40):

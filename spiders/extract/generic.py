@@ -19,7 +19,7 @@ from urllib.parse import unquote, urlsplit
 
 from .dom import Doc, class_tokens, element_text, is_page_link, tag_of
 from .images import ImageCandidate
-from .imageurls import content_fingerprint
+from .imageurls import basename_tokens, content_fingerprint
 from .layout import sequence_pairs
 from .lexicon import is_known_first_name
 from .model import Skips
@@ -44,6 +44,7 @@ class Entry:
     outer: object = None  # the largest ancestor of the photo holding no other photo
     evidence: bool = False  # independent support for the pairing (layout, title, alt, file name, ...)
     far: bool = False  # the name was only found in a large region around the photo
+    contact: bool = False  # an e-mail address next to the name: a person's entry, not a project's
 
 
 # --------------------------------------------------------------------------- helpers
@@ -230,7 +231,7 @@ def find_entries(doc: Doc, text: PageText, cands: list[ImageCandidate], skipped:
                 url = detail_link_in(doc, text, level, chosen.key, s.element, chosen)
                 ev = _evidence(doc, chosen.display, chosen.key, s, chosen, strong_only=far)
                 entries.append(Entry(chosen.display, chosen.key, s, level, doc.order[s.element], url, levels[-1], ev,
-                                     far))
+                                     far, _has_contact(chosen.owner)))
                 used_containers.append(level)
             break
         if chosen is not None:
@@ -239,7 +240,8 @@ def find_entries(doc: Doc, text: PageText, cands: list[ImageCandidate], skipped:
             skipped.note(status, s.url)
             used_containers.append(levels[-1])
             continue
-        alt = name_from_alt(s.alt) or name_from_alt(s.title)
+        words = frozenset(basename_tokens(s.url)[0])
+        alt = name_from_alt(s.alt, words) or name_from_alt(s.title, words)
         pending.append((s, levels, alt))
 
     pending = _fill_by_structure(doc, text, entries, pending, used_containers)
@@ -269,7 +271,8 @@ def find_entries(doc: Doc, text: PageText, cands: list[ImageCandidate], skipped:
         n = paired.get(id(s))
         if n is not None:
             url = detail_link_in(doc, text, levels[-1], n.key, s.element, n)
-            entries.append(Entry(n.display, n.key, s, levels[-1], doc.order[s.element], url, levels[-1], True))
+            entries.append(Entry(n.display, n.key, s, levels[-1], doc.order[s.element], url, levels[-1], True,
+                                 contact=_has_contact(n.owner)))
         elif alt:
             key = name_key(alt)
             url = detail_link_in(doc, text, levels[-1], key, s.element, None)
@@ -476,17 +479,34 @@ def _person_container(e: Entry) -> bool:
     return False
 
 
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+|\[at\]|\(at\)")
+
+
+def _has_contact(name_owner, levels: int = 2) -> bool:
+    """An e-mail address (or mailto link) in the block around a name line."""
+    block = name_owner
+    for _ in range(levels):
+        if block.getparent() is None or tag_of(block.getparent()) in ("body", "main"):
+            break
+        block = block.getparent()
+    if len(element_text(block)) > _FAR_TEXT:
+        return False
+    return bool(_EMAIL.search(element_text(block))) or any(
+        (a.get("href") or "").lower().startswith("mailto:") for a in block.iter("a"))
+
+
 def _drop_groups_without_people(entries: list[Entry], skipped: Skips) -> list[Entry]:
     """A grid of pictures with two-word captions is not a staff list unless some caption is a
-    person's name by its own content (a title, a given name): project, course and event grids
-    ("Venice Unfolding", "Brandenburg Police") read like names too. Alt texts and file names
+    person's name by its own content (a title, a given name) or comes with an e-mail address:
+    project, course and event grids ("Venice Unfolding", "Brandenburg Police") read like names too. Alt texts and file names
     tie a picture to its caption, not the caption to a person, so they do not count here."""
     groups: dict[tuple[str, str], list[Entry]] = {}
     for e in entries:
         groups.setdefault(_signature(e.container), []).append(e)
     drop = set()
     for group in groups.values():
-        if len(group) >= 2 and not any(_personlike(e.display, e.key) or _person_container(e) for e in group):
+        if len(group) >= 2 and not any(_personlike(e.display, e.key) or _person_container(e) or e.contact
+                                       for e in group):
             drop |= {id(e) for e in group}
     out = []
     for e in entries:

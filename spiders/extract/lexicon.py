@@ -52,7 +52,13 @@ senior junior technical leader leaders oberrat direktor direktorin geschäftsfü
 geschäftsstelle koordinator koordinatorin referent referentin beauftragte beauftragter vertretung
 stellvertreter stellvertreterin stellvertretende dekan dekanin dekanat präsident präsidentin prodekan
 sprecherin vorstand vorsitz vorsitzende kommission gremien foto photo bild image picture portrait
-porträt portraits gallery galerie select selected selection logo icon banner download pdf vcard kalender calendar übersicht
+porträt portraits gallery galerie select selected selection studio studios company
+erste zweite dritte vierte fünfte first second third fourth fifth
+investigador investigadora investigadores investigación adjunto adjunta independiente asistente coordinador
+coordinadora directora profesor profesora catedrático catedrática titular estudiante doctorando doctoranda
+becario becaria posdoctoral pesquisador pesquisadora doutorando doutoranda aluno aluna bolsista chercheur
+chercheuse doctorant doctorante ricercatore ricercatrice dottorando dottoranda assegnista tecnico técnico
+técnica secretaria logo icon banner download pdf vcard kalender calendar übersicht
 overview liste list alle all index a-z inhalt content hauptmenü anfahrt lageplan campus gebäude building
 standort standorte location map karte straße strasse str allee gasse universitätsstraße tbd n.n. nn
 vakant vacant offen aktuell current archiv archive print drucken share teilen copyright rights reserved

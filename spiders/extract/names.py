@@ -93,6 +93,7 @@ _HYPHEN_TITLE_RE = re.compile(
     re.IGNORECASE,
 )
 _CASED_TITLES = {"MEng", "BEng", "MEng.", "BEng."}  # "Meng" and "Beng" are surnames too
+_HYPHEN_TITLE_TAILS = {"prof", "ing", "inf", "kfm", "math", "phys", "chem", "biol", "psych", "doz", "wirt", "päd"}
 _LEADING_ONLY = {"mr", "ms", "mrs", "mx"}
 _TRAILING_ONLY = {"ma", "ba"}
 
@@ -109,7 +110,8 @@ def _is_title_token(tok: str, position: int, n_tokens: int) -> bool:
         return position == n_tokens - 1 and n_tokens > 2 and tok.strip(",;()").isupper()
     if t in _TITLE_TOKENS:
         return True
-    return bool(_HYPHEN_TITLE_RE.match(t))
+    # "Dr.-Ing.", "Jun.-Prof", "Dipl-Inf": a dot or a title word after the hyphen ("Jun-Li" is a name)
+    return bool(_HYPHEN_TITLE_RE.match(t)) and ("." in t or t.rsplit("-", 1)[-1] in _HYPHEN_TITLE_TAILS)
 
 
 _PAREN_RE = re.compile(r"\([^()]*\)|\[[^\[\]]*\]")
@@ -202,6 +204,9 @@ _INITIAL_RE = re.compile(r"^(?:[^\W\d_]\.)(?:-?[^\W\d_]\.)*$", re.UNICODE)  # J.
 _SURNAMES_TOO = frozenset({"freitag", "montag", "sonntag", "friday", "january"})
 # romanised Korean syllables that end a given name ("Shinhyung", "Byungyoung"); German "-ung" nouns do not end so
 _KOREAN_UNG = ("hyung", "eung", "oung", "yung", "wung")
+# abbreviated given names written with a dot ("Md. Kamrul Hasan": Mohammad, in Bangladesh)
+_GIVEN_NAME_ABBREVIATIONS = frozenset({"md.", "mohd.", "muhd.", "moh.", "muh.", "mst.", "wm.", "chas.", "thos.",
+                                       "jas.", "geo."})
 _SUFFIX_TOKENS = {"jr.", "sr.", "jr", "sr", "ii", "iii", "iv"}
 _LABEL_RE = re.compile(
     r"^(?:name|full name|vollständiger name|vor- und nachname|nachname, vorname|person)\s*:\s*",
@@ -259,12 +264,20 @@ def is_cjk_name(text: str) -> bool:
     return bool((_HANGUL.match(s) and s[0] in _KOREAN_SURNAMES) or (_HAN.match(s) and s[0] in _CHINESE_SURNAMES))
 
 
+# a name written twice on one line, in CJK script and then in Latin script ("段 逸均 Yijun Duan")
+_CJK_THEN_LATIN = re.compile(r"^[\u4e00-\u9fff\u3040-\u30ff\uac00-\ud7a3]{1,4}"
+                             r"(?:\s[\u4e00-\u9fff\u3040-\u30ff\uac00-\ud7a3]{1,4})?\s+(?P<latin>[^\u3000-\u9fff].*)$")
+
+
 @lru_cache(maxsize=65536)
 def looks_like_person_name(text: str) -> bool:
     """True when *text* reads like one person's name (titles allowed, not a role/heading/sentence)."""
     s = clean_name_text(text)
     if is_cjk_name(strip_titles(s) if s else ""):
         return True
+    both = _CJK_THEN_LATIN.match(s)
+    if both:
+        return looks_like_person_name(both.group("latin"))
     if not s or len(s) > 90 or len(s) < 3:
         return False
     if _BAD_CHARS.search(s):
@@ -316,7 +329,7 @@ def looks_like_person_name(text: str) -> bool:
             continue
         if lt in _SUFFIX_TOKENS:
             continue
-        if _INITIAL_RE.match(tok):
+        if _INITIAL_RE.match(tok) or lt in _GIVEN_NAME_ABBREVIATIONS:
             continue
         if not _word_ok(tok):
             return False
@@ -421,11 +434,18 @@ _ALT_SUFFIX = re.compile(
 _IMG_EXT = re.compile(r"\.(?:jpe?g|png|gif|webp|tiff?|bmp|avif|heic)$", re.IGNORECASE)
 
 
-def name_from_alt(alt: str | None) -> str | None:
-    """A person name held in an alt/title attribute ('Portrait of X', 'Foto: X', 'X.jpg')."""
+def name_from_alt(alt: str | None, file_words: frozenset[str] = frozenset()) -> str | None:
+    """A person name held in an alt/title attribute ('Portrait of X', 'Foto: X', 'X.jpg').
+
+    An alt written all in lower case ('jeremy manning', a site's typographic style) counts
+    only when the picture's file name holds the same words (*file_words*: its name tokens)."""
     s = normalize_space(alt)
     if not s or "©" in s or "(c)" in s.casefold():
         return None
+    words = s.split()
+    if (file_words and s.islower() and 2 <= len(words) <= 4 and not _IMG_EXT.search(s)
+            and all(w in file_words for w in words)):
+        s = " ".join(w[:1].upper() + w[1:] for w in words)
     if _IMG_EXT.search(s):
         s = _IMG_EXT.sub("", s)
         s = re.sub(r"[_+]+", " ", s)
