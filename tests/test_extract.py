@@ -283,6 +283,45 @@ def test_captions_without_given_names_are_people_when_an_email_stands_next_to_th
     assert not extract_page(bare, URL).people
 
 
+def test_content_after_a_stray_early_end_of_document_is_read_as_a_browser_would():
+    html = ("<html><head><title>t</title></head></html><body>" + cards(
+        "<img src='/i/a.jpg'><h3>Anna Schulz</h3>", "<img src='/i/b.jpg'><h3>Ben Okafor</h3>") + "</body></html>")
+    assert [n for n, _ in people(extract_page(html, URL))] == ["Anna Schulz", "Ben Okafor"]
+
+
+def test_names_in_accordion_buttons_and_responsive_visibility_classes():
+    def member(slug, text, cls=""):
+        return (f"<li><img src='/m/{slug}.jpg' alt='{slug}' class='center {cls}'><h2 class='trigger'>"
+                f"<button class='collapsible'>{text} <span>+</span></button></h2></li>")
+    html = page("<main><ul>" + member("raphael", "Raphael Bousso, Principal Investigator", "hidden-xs")
+                + member("ning", "Ning Bao, Postdoc", "d-none d-md-block") + "</ul></main>")
+    assert people(extract_page(html, URL)) == [("Raphael Bousso", "https://www.uni.example/m/raphael.jpg"),
+                                               ("Ning Bao", "https://www.uni.example/m/ning.jpg")]
+
+
+def test_a_large_picture_with_a_copied_icon_alt_is_still_a_portrait():
+    rows = "".join(f"<div class='row'><div class='col'><h5>{n}</h5><p>Email: {f}@uct.ac.za</p></div>"
+                   f"<div class='col'><img src='/p/{f}.png' alt='Contact' width='30%'></div></div>"
+                   for f, n in (("arnold", "Arnold Pretorius"), ("leanne", "Leanne Raw")))
+    assert [u for _, u in people(extract_page(page("<main>" + rows + "</main>"), URL))] == [
+        "https://www.uni.example/p/arnold.png", "https://www.uni.example/p/leanne.png"]
+
+
+def test_a_picture_named_after_its_person_in_chinese():
+    box = "<div class='box'><div class='pic'><img src='/members/{0}.jpg'></div><div class='desc'><b>{0}</b>，研究员</div></div>"
+    html = page("<main>" + box.format("王韵") + box.format("单弋") + box.format("蓝星宇") + "</main>")
+    assert [n for n, _ in people(extract_page(html, URL))] == ["王韵", "单弋", "蓝星宇"]
+
+
+def test_japanese_staff_table_whose_alts_name_whose_photo_it_is():
+    row = ("<tr><td><img src='/imgs/staff/{0}.jpg' alt='{1}先生の写真'></td><td><a href='/p/{0}'>{1} {2}</a></td>"
+           "<td>{0}@*</td><td>教授</td></tr>")
+    html = page("<main><table><tbody>" + row.format("nonaka", "野中", "千穂") + row.format("inagaki", "稲垣", "知宏")
+                + "</tbody></table></main>")
+    assert people(extract_page(html, URL)) == [("野中 千穂", "https://www.uni.example/imgs/staff/nonaka.jpg"),
+                                               ("稲垣 知宏", "https://www.uni.example/imgs/staff/inagaki.jpg")]
+
+
 def test_alt_text_of_a_person_with_family_is_a_group_photo():
     r = extract_page(page(cards("<img src='/i/ab.jpg' alt='A headshot of prof Anna Berger'><h3>Anna Berger</h3>",
                                 "<img src='/i/mc.jpg' alt='Margaret and her family'><h3>Margaret Cuddigan</h3>",

@@ -103,6 +103,12 @@ _SECONDARY_CLASS = re.compile(r"(?:^|[-_\s])(?:hover|flip|back|secondary|alterna
                               r"d-none|hidden|invisible)(?:$|[-_\s])")
 
 
+# visibility by screen size: "hidden-xs" (Bootstrap 3) and "d-none d-md-block" (Bootstrap 4+) are shown
+# on a desktop, so they do not make a picture secondary
+_RESPONSIVE_CLASS = re.compile(r"\bhidden-(?:xs|sm|print)\b|\bd-none(?=.*\bd-(?:sm|md|lg|xl|xxl)-"
+                               r"(?:block|inline|inline-block|flex|grid|table)\b)")
+
+
 # a phone's or camera's file name ("WhatsApp-Image-2022-10-10-at-14.53.04", "IMG_20221010_145304"):
 # a photo, whatever app name it carries
 _CAPTURE_STAMP = re.compile(r"(?:19|20)\d\d[-_ ]?[01]\d[-_ ]?[0-3]\d(?:\D{0,4}[0-2]\d[-_.:]?[0-5]\d)")
@@ -169,6 +175,12 @@ def _declared_at_most(el, px: int) -> bool:
     return any(d is not None and d <= px for d in sizes)
 
 
+def _declared_large(el) -> bool:
+    """Width or height of at least 80 px, or a width relative to the layout ("30%")."""
+    sizes = [dim(el.get(attr)) for attr in ("width", "height")]
+    return any(d is not None and d >= 80 for d in sizes) or (el.get("width") or "").strip().endswith("%")
+
+
 def declared_tiny(el) -> bool:
     for attr in ("width", "height"):
         d = dim(el.get(attr))
@@ -188,7 +200,8 @@ def is_secondary(el) -> bool:
     style = (el.get("style") or "").replace(" ", "").lower()
     if "display:none" in style or el.get("hidden") is not None:
         return True
-    return bool(_SECONDARY_CLASS.search((el.get("class") or "").lower()))
+    classes = _RESPONSIVE_CLASS.sub(" ", (el.get("class") or "").lower())
+    return bool(_SECONDARY_CLASS.search(classes))
 
 
 def context_reasons(doc: Doc, el, alt: str, title: str) -> set[str]:
@@ -226,8 +239,8 @@ def context_reasons(doc: Doc, el, alt: str, title: str) -> set[str]:
     if low_alt:
         if re.search(r"\blogo\b|\bwappen\b", low_alt):
             reasons.add("logo")
-        if low_alt.strip(" :.") in _ALT_ICON:
-            reasons.add("icon")
+        if low_alt.strip(" :.") in _ALT_ICON and not _declared_large(el):
+            reasons.add("icon")  # alt "Contact" on a picture laid out large is a copied alt, not an icon
         if _ALT_GROUP.search(low_alt):
             reasons.add("group_photo")
         if _ALT_BUILDING.search(low_alt):

@@ -58,10 +58,16 @@ _PERSONISH = frozenset({"person", "persons", "people", "staff", "team", "member"
 _WS_RE = re.compile(r"\s+")
 
 
+_DOCUMENT_END = re.compile(r"</(?:html|body)\s*>", re.IGNORECASE)
+
+
 def parse_html(html: str):
     """Parse *html* leniently (lxml via parsel); returns the root element (never raises for junk)."""
     if isinstance(html, bytes):
         html = html.decode("utf-8", "replace")
+    # A browser ignores </body> and </html> and keeps adding what follows to the body; libxml2
+    # stops at a stray early </html> (a template that closes the document after its <head>).
+    html = _DOCUMENT_END.sub("", html or "")
     sel = parsel.Selector(text=html or "<html></html>", type="html")
     return sel.root
 
@@ -78,13 +84,25 @@ def class_tokens(el) -> list[str]:
     return (cls + " " + ident).lower().split()
 
 
+def skipped_element(e) -> bool:
+    """Not page text: scripts, styles, form controls. A button inside a heading (an accordion's
+    trigger, "Ning Bao, Postdoc +") is the heading's text, not a control."""
+    tag = e.tag.lower() if isinstance(e.tag, str) else None
+    if tag not in SKIP_TAGS:
+        return False
+    if tag == "button":
+        parent = e.getparent()
+        return parent is None or tag_of(parent) not in HEADING_TAGS
+    return True
+
+
 def element_text(el) -> str:
     """Visible-ish text of *el* (script/style skipped), whitespace-normalised."""
     parts: list[str] = []
 
     def walk(e):
         tag = e.tag if isinstance(e.tag, str) else None
-        if tag is not None and tag.lower() not in SKIP_TAGS:
+        if tag is not None and not skipped_element(e):
             if e.text:
                 parts.append(e.text)
             for c in e:

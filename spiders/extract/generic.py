@@ -241,7 +241,7 @@ def find_entries(doc: Doc, text: PageText, cands: list[ImageCandidate], skipped:
             used_containers.append(levels[-1])
             continue
         words = frozenset(basename_tokens(s.url)[0])
-        alt = name_from_alt(s.alt, words) or name_from_alt(s.title, words)
+        alt = name_from_alt(s.alt, words) or name_from_alt(s.title, words) or _cjk_file_name(s, levels[-1])
         pending.append((s, levels, alt))
 
     pending = _fill_by_structure(doc, text, entries, pending, used_containers)
@@ -289,6 +289,41 @@ def find_entries(doc: Doc, text: PageText, cands: list[ImageCandidate], skipped:
     entries = _reject_shared_and_bad(entries, skipped)
     name_only = _name_only_entries(doc, text, entries, used_containers)
     return entries, name_only
+
+
+_CJK_STEM = re.compile(r"[\u4e00-\u9fff\uac00-\ud7a3]{2,4}")
+
+
+_CJK = "\u3040-\u30ff\u4e00-\u9fff\uac00-\ud7a3"
+_JA_PHOTO_OF = re.compile(rf"^([{_CJK}]{{1,4}}?)(?:先生|教授|准教授|助教|さん|氏)?の(?:写真|顔写真|画像)$")
+
+
+def _cjk_file_name(photo: ImageCandidate, box) -> str | None:
+    """The name of a picture tied to its person in CJK script, when that name is written next to it
+    (CJK names pass no name test on their own): the file is named after the person
+    ("/members/王韵.jpg"), or the alt says whose photo it is ("野中先生の写真", Prof. Nonaka's photo)
+    and a cell nearby holds that family name and a given name ("野中 千穂")."""
+    stem = unquote(urlsplit(photo.url).path.rsplit("/", 1)[-1]).rsplit(".", 1)[0]
+    family = _JA_PHOTO_OF.match(normalize_space(photo.alt or ""))
+    if _CJK_STEM.fullmatch(stem):
+        wanted = re.compile(rf"(?<![{_CJK}]){stem}(?![{_CJK}])")
+    elif family:
+        wanted = re.compile(rf"^{family.group(1)}[ \u3000][{_CJK}]{{1,4}}$")
+    else:
+        return None
+    scope = box.getparent() if box.getparent() is not None else box
+    for _ in range(2):
+        if family is None and wanted.search(element_text(scope)):
+            return stem
+        if family is not None:
+            for el in scope.iter("td", "th", "a", "span", "p", "div", "b", "strong", "dd", "li"):
+                line = normalize_space(element_text(el))
+                if wanted.match(line):
+                    return line
+        if scope.getparent() is None:
+            break
+        scope = scope.getparent()
+    return None
 
 
 def _path_below(container, el) -> tuple[str, ...] | None:
@@ -482,6 +517,15 @@ def _person_container(e: Entry) -> bool:
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+|\[at\]|\(at\)")
 
 
+_PERSON_ALT = re.compile(r"\b(?:portrait|headshot|porträt|portraitfoto|passfoto)\b|(?:先生|教授|さん|氏)の(?:写真|顔写真)",
+                         re.IGNORECASE)
+
+
+def _alt_says_person(e: Entry) -> bool:
+    """The picture's own alt calls it a portrait ("Porträt", "野中先生の写真": Prof. Nonaka's photo)."""
+    return e.cand is not None and bool(_PERSON_ALT.search(e.cand.alt or ""))
+
+
 def _has_contact(name_owner, levels: int = 2) -> bool:
     """An e-mail address (or mailto link) in the block around a name line."""
     block = name_owner
@@ -506,7 +550,7 @@ def _drop_groups_without_people(entries: list[Entry], skipped: Skips) -> list[En
     drop = set()
     for group in groups.values():
         if len(group) >= 2 and not any(_personlike(e.display, e.key) or _person_container(e) or e.contact
-                                       for e in group):
+                                       or _alt_says_person(e) for e in group):
             drop |= {id(e) for e in group}
     out = []
     for e in entries:

@@ -15,7 +15,7 @@ import re
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 
-from .dom import BLOCK_TAGS, HEADING_TAGS, SKIP_TAGS, Doc, element_text, is_page_link, tag_of
+from .dom import BLOCK_TAGS, HEADING_TAGS, Doc, element_text, is_page_link, skipped_element, tag_of
 from .names import (
     clean_name_text,
     is_title_only,
@@ -244,7 +244,7 @@ def build_page_text(doc: Doc) -> PageText:
 
     def walk(el) -> None:
         tag = tag_of(el)
-        if tag in SKIP_TAGS or _is_hidden(el):
+        if skipped_element(el) or _is_hidden(el):
             return
         visible.add(el)
         block = tag in BLOCK_TAGS
