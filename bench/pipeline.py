@@ -26,6 +26,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench.fresh_home import use_fresh_home  # noqa: E402
 TARGET = 0.20
 
 
@@ -45,11 +47,7 @@ def main() -> int:
     parser.add_argument("--controls", default="all", help="confound controls: blur, lodo, all (default) or none")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-pipeline-") as tmp:
-        # Before the project's settings or Prefect load: fresh state, offline, quiet flows.
-        os.environ["ACADEMIC_FACES_HOME"] = str(Path(tmp) / "home")
-        os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-        os.environ.setdefault("DO_NOT_TRACK", "1")
-        os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+        use_fresh_home(tmp)  # before the project's settings or Prefect load
         from prefect import flow
         from rich.console import Console
 

@@ -119,8 +119,13 @@ def _print_evaluation(metrics: dict) -> None:
                   f"{metrics['p_value']:.4f}")
     console = table_console()
     console.print(table)
+    if metrics.get("excluded_trained_ids"):
+        console.print(f"[yellow]left out: {metrics['excluded_trained_ids']} test photo(s) this run trained or "
+                      "validated on (the splits changed since)[/yellow]")
     for name, control in metrics.get("controls", {}).items():
         console.print(f"[bold]{name.replace('_', ' ')}[/bold]: {control['finding']}")
+    if metrics.get("verdict"):
+        console.print(f"[bold]face or website?[/bold] {metrics['verdict']}: {metrics['verdict_reason']}")
 
 
 COMPARE_ROWS = (("kind", lambda m: m["kind"]), ("data", lambda m: m["data_fingerprint"][:12]),
@@ -129,9 +134,14 @@ COMPARE_ROWS = (("kind", lambda m: m["kind"]), ("data", lambda m: m["data_finger
                 ("macro-F1", lambda m: _number(m.get("macro_f1"))), ("chance (1/K)", lambda m: _number(m["chance"])),
                 ("majority class", lambda m: _number(m.get("majority_baseline"))),
                 ("p (vs chance)", lambda m: _number(m["p_value"], 4)),
+                ("face only", lambda m: _interval(m.get("controls", {}).get("face_only"))),
+                ("context only", lambda m: _interval(m.get("controls", {}).get("context_only"))),
+                ("photo style", lambda m: _interval(m.get("controls", {}).get("photo_style"))),
                 ("blurred crops", lambda m: _interval(m.get("controls", {}).get("blur"))),
-                ("leave-one-department-out",
-                 lambda m: _interval(m.get("controls", {}).get("leave_one_department_out"))))
+                ("leave-one-department-out",  # reports before the context controls named it in full
+                 lambda m: _interval(m.get("controls", {}).get("lodo", m.get("controls", {}).get(
+                     "leave_one_department_out")))),
+                ("face or website?", lambda m: m.get("verdict") or "-"))
 
 
 def cmd_report_compare(args) -> int:
@@ -232,7 +242,8 @@ def add_ml_commands(sub) -> None:
     p.add_argument("--run", help="run id (default: the latest run of --model)")
     p.add_argument("--model", choices=["cnn", "vggface", "probe"], default="probe")
     p.add_argument("--controls", default="none", metavar="LIST",
-                   help="confound controls to run (they retrain the model): blur, lodo, all or none (default)")
+                   help="confound controls to run (they retrain the model): face_only, context_only, photo_style, "
+                        "blur, lodo, all or none (default)")
     p.add_argument("--blur", type=float, default=0.08, metavar="FRACTION",
                    help="blur control: Gaussian sigma as a fraction of the crop side (default 0.08)")
     p.add_argument("--out", metavar="DIR", help="local copy of the report (default: <home>/reports/<run>)")

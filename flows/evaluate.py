@@ -38,7 +38,8 @@ def summary_markdown(metrics: dict, links: dict[str, str], hours: int) -> str:
              f"Accuracy **{metrics['accuracy']:.3f}** (95 % CI {metrics['ci_low']:.3f}-{metrics['ci_high']:.3f}) "
              f"on {metrics['n_test']} test images; chance {metrics['chance']:.3f}, majority class "
              f"{metrics['majority_baseline']:.3f}; permutation p = {metrics['p_value']:.4f}.", "",
-             "## Confound controls", ""]
+             f"**Face or website?** `{metrics.get('verdict', 'not assessed')}`: {metrics.get('verdict_reason', '')}",
+             "", "## Confound controls", ""]
     lines += [f"- **{name.replace('_', ' ')}**: {c['finding']}" for name, c in metrics.get("controls", {}).items()]
     lines += ["", f"## Report and pictures (links valid {hours} h)", ""]
     lines += [f"- [{name}]({url})" for name, url in sorted(links.items(), key=lambda kv: kv[0] != "report.html")]
@@ -48,7 +49,8 @@ def summary_markdown(metrics: dict, links: dict[str, str], hours: int) -> str:
 @flow(name="evaluate", log_prints=True)
 def evaluate_flow(run: str | None = None, model: str = "probe", controls: str = "none", blur: float = 0.08,
                   link_hours: int = 24) -> dict:
-    """Evaluate `run` (default: the latest `model` run); `controls`: blur, lodo, all or none."""
+    """Evaluate `run` (default: the latest `model` run); `controls`: face_only, context_only, photo_style,
+    blur, lodo (comma-separated), all or none."""
     wanted = parse_controls(controls)
     hours = max(1, min(int(link_hours), MAX_LINK_HOURS))
     with storage_settings(load_settings()):  # one embedded S3 server for all tasks

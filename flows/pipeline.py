@@ -28,7 +28,7 @@ from infra.services import open_store, storage_settings
 from infra.settings import load_settings
 from infra.stages import current_record, digest, index_digest, object_digest, write_record
 from infra.store import ObjectStore, keys
-from ml.evaluate import REPORT_LAST, report_key
+from ml.evaluate import REPORT_LAST, parse_controls, report_key
 from ml.preprocess import SPLITS
 from ml.runs import MODELS
 
@@ -105,7 +105,9 @@ def retrain(models: list[str] | None = None, epochs: int | None = None, seed: in
                                 lambda kind=kind: _train(kind, epochs, seed))
             run_id = trained["outputs"]["run"]
             rows.append(trained)
-            rows.append(run_stage(f"evaluate-{kind}", {"run": run_id, "controls": controls, "blur": blur}, force,
+            # the controls by name, not as typed: "all" grows when a control is added
+            wanted = parse_controls(controls)
+            rows.append(run_stage(f"evaluate-{kind}", {"run": run_id, "controls": wanted, "blur": blur}, force,
                                   lambda run_id=run_id: _evaluate(run_id, controls, blur)))
     return rows
 

@@ -17,7 +17,9 @@ Each control returns a dict with ``status`` (done / skipped) and a plain ``findi
 from __future__ import annotations
 
 import io
+import os
 import tempfile
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Callable, Sequence
@@ -26,12 +28,13 @@ import numpy as np
 import pandas as pd
 
 from infra.store import ObjectStore
+from ml import findings
 from ml.crop_stage import crop_key
 from ml.metrics import evaluate_predictions
 
 CONTROLS_PREFIX = "preprocessed/controls/"
+EMBED_POOL_FROM = 32  # crops; below that, starting worker processes costs more than it saves
 DEFAULT_BLUR = 0.08  # sigma as a fraction of the crop side: ~10 px on 128 px, the eyes are gone
-SIGNIFICANCE = 0.05
 
 
 # -- fitting "the same model" on another frame ---------------------------------------------------
@@ -53,7 +56,9 @@ def fit_predict(store: ObjectStore, kind: str, config: dict, frame: pd.DataFrame
         from ml.embeddings import embed_crops
         from ml.probe import ProbeConfig, train_probe
 
-        vectors = embed_crops(store, frame["id"], crop_key=key, variant=variant)
+        # a control embeds every crop of the frame anew: worth a process per core when there are many
+        workers = min(os.cpu_count() or 1, 4) if len(frame) >= EMBED_POOL_FROM else 1
+        vectors = embed_crops(store, frame["id"], crop_key=key, variant=variant, workers=workers)
         outcome = train_probe(vectors, frame, ProbeConfig(**config))
         return outcome.labels, outcome.test_ids, outcome.test_probabilities
     from PIL import Image
@@ -77,16 +82,8 @@ def interval_entry(y_true: Sequence[str], proba: np.ndarray, labels: list[str], 
     return {"n": m["n_test"], "accuracy": m["accuracy"], "ci_low": m["ci_low"], "ci_high": m["ci_high"]}
 
 
-def _summary(metrics: dict) -> dict:
+def summary_of(metrics: dict) -> dict:
     return {k: metrics[k] for k in ("accuracy", "ci_low", "ci_high", "n_test", "chance", "p_value", "n_groups")}
-
-
-def _numbers(r: dict) -> str:
-    return f"{r['accuracy']:.3f} (95 % CI {r['ci_low']:.3f}-{r['ci_high']:.3f}, p = {r['p_value']:.3g})"
-
-
-def beats_chance(r: dict) -> bool:
-    return r["p_value"] < SIGNIFICANCE and r["ci_low"] > r["chance"]
 
 
 # -- per department -------------------------------------------------------------------------------
@@ -113,13 +110,66 @@ def per_department(test: pd.DataFrame, proba: np.ndarray, labels: list[str]) -> 
     return out
 
 
-# -- blur -----------------------------------------------------------------------------------------
+# -- controls on transformed crops ---------------------------------------------------------------
+def variant_key(variant: str, image_id: str) -> str:
+    return f"{CONTROLS_PREFIX}{variant}/{image_id}.jpg"
+
+
+def ensure_variant_crops(store: ObjectStore, ids: Sequence[str], variant: str,
+                         make_transform: Callable[[], Callable[[bytes], bytes]]) -> int:
+    """Store transformed copies of the crops that lack one; returns how many were made.
+
+    `make_transform()` is called once per worker thread (a face detector is not thread-safe)."""
+    prefix = f"{CONTROLS_PREFIX}{variant}/"
+    have = {o.key[len(prefix):-4] for o in store.list(prefix)}
+    missing = [i for i in dict.fromkeys(ids) if i not in have]
+    local = threading.local()
+
+    def make(image_id: str) -> None:
+        if not hasattr(local, "transform"):
+            local.transform = make_transform()
+        store.put_bytes(variant_key(variant, image_id), local.transform(store.get_bytes(crop_key(image_id))),
+                        "image/jpeg")
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(make, missing))
+    return len(missing)
+
+
+def crop_control(store: ObjectStore, kind: str, config: dict, splits: pd.DataFrame, *, variant: str,
+                 make_transform: Callable[[], Callable[[bytes], bytes]], main_correct: dict | None = None,
+                 n_permutations: int = 2000, seed: int = 0) -> dict:
+    """The same model trained and tested on transformed crops of the same people and splits.
+
+    With `main_correct` (test id -> the main model was right) the result also compares both
+    models on the same test photos (`paired`)."""
+    ensure_variant_crops(store, splits["id"].tolist(), variant, make_transform)
+    labels, ids, proba = fit_predict(store, kind, config, splits, key=lambda i: variant_key(variant, i),
+                                     variant=variant)
+    truth = splits.set_index("id").loc[ids]
+    result = summary_of(evaluate_predictions(truth["category"].tolist(), proba, labels,
+                                           groups=truth["group"].tolist(), n_permutations=n_permutations,
+                                           seed=seed))
+    if main_correct:
+        predicted = np.asarray(labels)[np.argmax(proba, axis=1)]
+        result["paired"] = paired_with_main(ids, predicted == truth["category"].to_numpy(),
+                                            truth["group"].tolist(), main_correct, seed=seed)
+    return result
+
+
+def paired_with_main(ids: Sequence[str], correct: np.ndarray, groups: Sequence[str], main_correct: dict, *,
+                     seed: int = 0) -> dict | None:
+    """Main model minus control on the test photos both scored, paired by person."""
+    from ml.stats import paired_comparison
+
+    both = [k for k, i in enumerate(ids) if i in main_correct]
+    if len(both) < 2:
+        return None
+    main = np.array([main_correct[ids[k]] for k in both], dtype=bool)
+    return paired_comparison(main, np.asarray(correct, dtype=bool)[both], [groups[k] for k in both], seed=seed)
+
+
 def blur_variant(sigma_fraction: float) -> str:
     return f"blur{round(sigma_fraction * 1000):03d}"
-
-
-def blurred_key(image_id: str, sigma_fraction: float) -> str:
-    return f"{CONTROLS_PREFIX}{blur_variant(sigma_fraction)}/{image_id}.jpg"
 
 
 def blur_jpeg(data: bytes, sigma_fraction: float) -> bytes:
@@ -132,39 +182,15 @@ def blur_jpeg(data: bytes, sigma_fraction: float) -> bytes:
     return out.getvalue()
 
 
-def ensure_blurred_crops(store: ObjectStore, ids: Sequence[str], sigma_fraction: float) -> int:
-    """Store blurred copies of the crops that lack one; returns how many were made."""
-    prefix = f"{CONTROLS_PREFIX}{blur_variant(sigma_fraction)}/"
-    have = {o.key[len(prefix):-4] for o in store.list(prefix)}
-    missing = [i for i in dict.fromkeys(ids) if i not in have]
-
-    def make(image_id: str) -> None:
-        store.put_bytes(blurred_key(image_id, sigma_fraction),
-                        blur_jpeg(store.get_bytes(crop_key(image_id)), sigma_fraction), "image/jpeg")
-    with ThreadPoolExecutor(8) as pool:
-        list(pool.map(make, missing))
-    return len(missing)
-
-
 def blur_control(store: ObjectStore, kind: str, config: dict, splits: pd.DataFrame, *,
-                 sigma_fraction: float = DEFAULT_BLUR, n_permutations: int = 2000, seed: int = 0) -> dict:
+                 sigma_fraction: float = DEFAULT_BLUR, main_correct: dict | None = None,
+                 n_permutations: int = 2000, seed: int = 0) -> dict:
     """The same model trained and tested on heavily blurred crops of the same splits."""
-    ensure_blurred_crops(store, splits["id"].tolist(), sigma_fraction)
-    labels, ids, proba = fit_predict(store, kind, config, splits,
-                                     key=lambda i: blurred_key(i, sigma_fraction),
-                                     variant=blur_variant(sigma_fraction))
-    truth = splits.set_index("id").loc[ids]
-    result = _summary(evaluate_predictions(truth["category"].tolist(), proba, labels,
-                                           groups=truth["group"].tolist(), n_permutations=n_permutations,
-                                           seed=seed))
-    if beats_chance(result):
-        finding = (f"On heavily blurred crops (no facial detail) the model still scores {_numbers(result)}, "
-                   f"above chance ({result['chance']:.3f}): part of what it uses is colour, lighting, "
-                   "background or photo style, not the face.")
-    else:
-        finding = (f"On heavily blurred crops the model scores {_numbers(result)}, not distinguishable from "
-                   f"chance ({result['chance']:.3f}): the signal it uses needs facial detail.")
-    return {"status": "done", "sigma_fraction": sigma_fraction, **result, "finding": finding}
+    result = crop_control(store, kind, config, splits, variant=blur_variant(sigma_fraction),
+                          make_transform=lambda: lambda data: blur_jpeg(data, sigma_fraction),
+                          main_correct=main_correct, n_permutations=n_permutations, seed=seed)
+    return {"status": "done", "sigma_fraction": sigma_fraction, **result,
+            "finding": findings.finding("blur", result)}
 
 
 # -- leave one department out ---------------------------------------------------------------------
@@ -194,7 +220,7 @@ def lodo_folds(frame: pd.DataFrame) -> tuple[list[tuple[str, pd.DataFrame]], lis
 
 
 def lodo_control(store: ObjectStore, kind: str, config: dict, frame: pd.DataFrame, main: dict, *,
-                 n_permutations: int = 2000, seed: int = 0) -> dict:
+                 main_correct: dict | None = None, n_permutations: int = 2000, seed: int = 0) -> dict:
     """Pooled accuracy on departments never seen in training (`frame`: splits with departments)."""
     folds, skipped = lodo_folds(frame)
     labels = sorted(frame["category"].unique())
@@ -219,16 +245,15 @@ def lodo_control(store: ObjectStore, kind: str, config: dict, frame: pd.DataFram
                            "category and website are fully confounded and no evaluation of this data can tell "
                            "a face signal from a website signal."}
     held = pd.concat(truth)
-    result = _summary(evaluate_predictions(held["category"].tolist(), np.concatenate(pooled), labels,
+    pooled_proba = np.concatenate(pooled)
+    result = summary_of(evaluate_predictions(held["category"].tolist(), pooled_proba, labels,
                                            groups=held["group"].tolist(), n_permutations=n_permutations, seed=seed))
-    finding = (f"Tested on departments whose website it never saw in training ({len(rows)} departments, "
-               f"{result['n_test']} images), the model scores {_numbers(result)}, against {main['accuracy']:.3f} "
-               "on the ordinary test split. ")
-    finding += "That is better than chance." if beats_chance(result) else "That is not distinguishable from chance."
-    if main["ci_low"] > result["ci_high"]:
-        finding += (" The drop means part of its test accuracy came from recognising the departments' websites, "
-                    "not faces.")
-    return {"status": "done", **result, "folds": rows, "skipped": skipped, "finding": finding}
+    if main_correct:
+        predicted = np.asarray(labels)[np.argmax(pooled_proba, axis=1)]
+        result["paired"] = paired_with_main(held.index.tolist(), predicted == held["category"].to_numpy(),
+                                            held["group"].tolist(), main_correct, seed=seed)
+    return {"status": "done", **result, "folds": rows, "skipped": skipped,
+            "finding": findings.lodo(result, main, len(rows))}
 
 
 def not_run(name: str) -> dict:

@@ -15,12 +15,15 @@ from infra.store import KeyNotFound, ObjectStore
 from ml import controls as ctl
 from ml.crop_stage import crop_key
 from ml.metrics import evaluate_predictions, examples
+from ml.model_card import provenance
 from ml.predict import Predictor
 from ml.runs import MODELS, download_run, latest_run_id, load_run, read_json
-from ml.train import load_splits
+from ml.train import DATA_IDS, load_splits
+from ml.verdict import decide_verdict
 
 REPORTS = "reports/"
-CONTROL_NAMES = {"blur": "blur", "lodo": "leave_one_department_out"}
+# the order they run and appear in; the context controls first, they decide the verdict
+CONTROL_NAMES = ("face_only", "context_only", "photo_style", "blur", "lodo")
 REPORT_LAST = "report.html"  # written last: once it exists, the whole report does
 
 
@@ -33,6 +36,7 @@ def parse_controls(text: str | Iterable[str] | None) -> list[str]:
     items = [t.strip() for t in (text.split(",") if isinstance(text, str) else text or []) if t.strip()]
     if items in (["all"], ["none"]):
         return list(CONTROL_NAMES) if items == ["all"] else []
+    items = ["lodo" if t == "leave_one_department_out" else t for t in items]
     unknown = sorted(set(items) - set(CONTROL_NAMES))
     if unknown:
         raise ValueError(f"unknown control(s) {unknown}; choose from {sorted(CONTROL_NAMES)}, 'all' or 'none'")
@@ -63,9 +67,13 @@ def evaluate_run(store: ObjectStore, run_id: str | None = None, kind: str = "pro
     run_id = run_id or latest_run_id(store, kind)
     run = load_run(store, run_id)
     splits, fingerprint = load_splits(store)
-    test = splits[splits["split"] == "test"].reset_index(drop=True)
+    learned = learned_ids(store, run_id) or set()
+    test = splits[(splits["split"] == "test") & ~splits["id"].isin(learned)].reset_index(drop=True)
+    excluded = int(((splits["split"] == "test") & splits["id"].isin(learned)).sum())
     if test.empty:
-        raise RuntimeError("the test split is empty: more data is needed")
+        raise RuntimeError("the test split is empty: more data is needed" if not excluded else
+                           f"every test photo ({excluded}) was used to train or validate run {run_id}: retrain "
+                           "on the current splits")
     step("predicting the test split")
     with tempfile.TemporaryDirectory(prefix="evaluate-") as tmp:
         predictor = Predictor(download_run(store, run_id, Path(tmp)))
@@ -78,35 +86,57 @@ def evaluate_run(store: ObjectStore, run_id: str | None = None, kind: str = "pro
                            "the current splits")
     metrics = evaluate_predictions(truth, proba, labels, groups=test["group"].tolist(),
                                    n_permutations=n_permutations, seed=seed)
-    placed = ctl.with_departments(splits, read_merged_index(store))
+    index = read_merged_index(store)
+    placed = ctl.with_departments(splits, index)
     metrics.update(run=run_id, kind=run.kind, data_fingerprint=fingerprint,
                    same_data_as_training=fingerprint == run.config.get("data_fingerprint"),
+                   excluded_trained_ids=excluded,
                    examples=examples(ids, truth, proba, labels, groups=test["group"].tolist()),
-                   per_department=ctl.per_department(placed[placed["split"] == "test"].reset_index(drop=True),
-                                                     proba, labels))
+                   per_department=ctl.per_department(placed.drop_duplicates("id").set_index("id").loc[ids]
+                                                     .reset_index(), proba, labels))
+    predicted = np.asarray(labels)[np.argmax(proba, axis=1)]
+    main_correct = dict(zip(ids, (predicted == np.asarray(truth)).tolist()))
     metrics["controls"] = run_controls(store, run, splits, placed, metrics, wanted, blur_sigma=blur_sigma,
-                                       n_permutations=n_permutations, seed=seed, step=step)
+                                       main_correct=main_correct, n_permutations=n_permutations, seed=seed,
+                                       step=step)
+    metrics.update(decide_verdict(metrics))
+    metrics["provenance"] = provenance(splits, index)
     step("writing the report")
     write_report(store, run_id, metrics)
     return metrics
 
 
 def run_controls(store, run, splits, placed, main: dict, wanted: list[str], *, blur_sigma: float,
-                 n_permutations: int, seed: int, step: Callable[[str], None]) -> dict:
+                 main_correct: dict, n_permutations: int, seed: int, step: Callable[[str], None]) -> dict:
+    from ml import context_controls as cc
+
     config = ctl.model_config_of(run.config)
+    common = {"main_correct": main_correct, "n_permutations": n_permutations, "seed": seed}
     out = {}
-    for name, long_name in CONTROL_NAMES.items():
+    for name in CONTROL_NAMES:
         if name not in wanted:
-            out[long_name] = ctl.not_run(name)
+            out[name] = ctl.not_run(name)
             continue
-        step(f"control: {long_name.replace('_', ' ')} (retrains {run.kind})")
-        if name == "blur":
-            out[long_name] = ctl.blur_control(store, run.kind, config, splits, sigma_fraction=blur_sigma,
-                                              n_permutations=n_permutations, seed=seed)
+        step(f"control: {name.replace('_', ' ')}" + ("" if name == "photo_style" else f" (retrains {run.kind})"))
+        if name == "face_only":
+            out[name] = cc.face_only_control(store, run.kind, config, splits, **common)
+        elif name == "context_only":
+            out[name] = cc.context_only_control(store, run.kind, config, splits, **common)
+        elif name == "photo_style":
+            out[name] = cc.photo_style_control(store, splits, **common)
+        elif name == "blur":
+            out[name] = ctl.blur_control(store, run.kind, config, splits, sigma_fraction=blur_sigma, **common)
         else:
-            out[long_name] = ctl.lodo_control(store, run.kind, config, placed, main,
-                                              n_permutations=n_permutations, seed=seed)
+            out[name] = ctl.lodo_control(store, run.kind, config, placed, main, **common)
     return out
+
+
+def learned_ids(store: ObjectStore, run_id: str) -> set[str] | None:
+    """Ids the run trained or validated on (models/<run>/data_ids.txt); None for runs without it."""
+    try:
+        return set(store.get_bytes(f"{MODELS}{run_id}/{DATA_IDS}").decode().split())
+    except KeyNotFound:
+        return None
 
 
 def write_report(store: ObjectStore, run_id: str, metrics: dict) -> dict[str, bytes]:

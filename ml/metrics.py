@@ -11,7 +11,11 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 import numpy as np
+from scipy import stats
 from sklearn.metrics import precision_recall_fscore_support
+
+
+GROUPED_CI_METHOD = "group_bootstrap_percentile+effective_n_wilson_t"
 
 
 def wilson_interval(successes: int, n: int, z: float = 1.96) -> tuple[float, float]:
@@ -49,6 +53,15 @@ def effective_wilson(hits: np.ndarray, sizes: np.ndarray, z: float = 1.96) -> tu
     return _wilson(p, n / deff, z)
 
 
+def small_sample_z(n_groups: int, level: float = 0.95) -> float:
+    """Two-sided quantile for a cluster interval from ``n_groups`` people: Student t with
+    n_groups - 1 degrees of freedom (the usual small-sample correction for a cluster-robust
+    variance), 1.96 in the limit. The design-effect Wilson interval uses it: with z = 1.96
+    it covered only 91-93 % at the demo's size (12 people, 1-8 photos each, ICC 0.3) in
+    ``ml.stats.interval_coverage``; with t it covers >= 94 %."""
+    return float(stats.t.ppf(0.5 + level / 2, max(int(n_groups) - 1, 1)))
+
+
 def _encode(y_true: Sequence[str], proba: np.ndarray, labels: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     labels = list(labels)
     proba = np.asarray(proba, dtype=float)
@@ -84,8 +97,9 @@ def evaluate_predictions(y_true: Sequence[str], proba: np.ndarray, labels: list[
 
     Predicted class = argmax of ``proba`` (columns in ``labels`` order).  Without groups the
     CI is Wilson; with groups it is the hull of a percentile bootstrap over groups and a
-    design-effect Wilson interval, and the permutation test shuffles one label per group
-    (the group's most frequent true label) among groups.
+    design-effect Wilson interval whose quantile is Student t with (groups - 1) degrees of
+    freedom (``small_sample_z``; coverage measured in ``ml.stats``), and the permutation
+    test shuffles one label per group (the group's most frequent true label) among groups.
     """
     labels = list(labels)
     yt, yp, _ = _encode(y_true, proba, labels)
@@ -106,10 +120,11 @@ def evaluate_predictions(y_true: Sequence[str], proba: np.ndarray, labels: list[
         boot = hits[idx].sum(axis=1) / sizes[idx].sum(axis=1)
         boot_low, boot_high = np.percentile(boot, [2.5, 97.5])
         # The percentile bootstrap collapses to a point when every person is all right (or all
-        # wrong); the design-effect Wilson interval does not. Report the hull of both.
-        wilson_low, wilson_high = effective_wilson(hits, sizes)
+        # wrong) and is too narrow with few people; the design-effect Wilson interval (with a
+        # t quantile for few people) is not. Report the hull of both.
+        wilson_low, wilson_high = effective_wilson(hits, sizes, z=small_sample_z(n_groups))
         ci_low, ci_high = float(min(boot_low, wilson_low)), float(max(boot_high, wilson_high))
-        ci_method = "group_bootstrap_percentile+effective_n_wilson"
+        ci_method = GROUPED_CI_METHOD
 
     # Permutation null: shuffle true labels (whole groups together when grouped).
     if gi is None:

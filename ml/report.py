@@ -32,11 +32,18 @@ from ml.report_text import (
     text,
 )
 
-CONTROL_NAMES = {"blur": "blurred crops", "leave_one_department_out": "leave-one-department-out"}
-CONTROLS_COMMAND = "academic-faces evaluate --controls blur,lodo"
+CONTROL_NAMES = {"face_only": "face only (context grey)", "context_only": "context only (face grey)",
+                 "photo_style": "photo style (never sees a face)", "blur": "blurred crops",
+                 "lodo": "leave-one-department-out", "leave_one_department_out": "leave-one-department-out"}
+CONTROLS_COMMAND = "academic-faces evaluate --controls all"
+VERDICT_WORDS = {"no_signal": "no signal", "face_signal": "face signal", "context_signal": "context (website) signal",
+                 "mixed": "mixed: face and context", "inconclusive": "inconclusive"}
 CI_METHODS = {"wilson": "Wilson", "group_bootstrap_percentile": "bootstrap over people",
               "group_bootstrap_percentile+effective_n_wilson": "bootstrap over people, widened to a design-effect "
-                                                               "Wilson interval where that is wider"}
+                                                               "Wilson interval where that is wider",
+              "group_bootstrap_percentile+effective_n_wilson_t": "bootstrap over people, widened to a design-effect "
+                                                                 "Wilson interval (t quantile, people - 1 degrees of "
+                                                                 "freedom) where that is wider"}
 EXAMPLE_KINDS = (("true_positives", "true positive"), ("false_positives", "false positive"),
                  ("false_negatives", "false negative"))
 
@@ -93,7 +100,14 @@ def _header(doc: _Document, metrics: dict) -> None:
             BulletList((f"model kind: {text(metrics.get('kind'))}",
                         f"created: {datetime.now(UTC).isoformat(timespec='seconds')}",
                         f"data fingerprint: {str(fingerprint)[:12] if fingerprint else MISSING}")))
-    if metrics.get("same_data_as_training") is False:
+    excluded = number(metrics.get("excluded_trained_ids"))
+    if excluded:
+        doc.add(paragraph(f"The splits changed since this model was trained: {fmt_int(excluded)} test photo(s) "
+                          "the run trained or validated on are left out of every result below.", warning=True))
+    elif metrics.get("same_data_as_training") is False and "excluded_trained_ids" in metrics:
+        doc.add(paragraph("The splits changed since this model was trained; none of the current test photos "
+                          "was used to train or validate it.", warning=True))
+    elif metrics.get("same_data_as_training") is False:  # metrics written before evaluate left those out
         doc.add(paragraph("The splits changed since this model was trained; "
                           "the test split may overlap its training data.", warning=True))
 
@@ -232,12 +246,52 @@ def _controls(doc: _Document, metrics: dict) -> None:
         doc.add(paragraph("No confound controls were run; run them with ", Code(CONTROLS_COMMAND), "."))
         return
     rows = [[CONTROL_NAMES.get(name, name), text(r.get("status")), fmt(r.get("accuracy")),
-             fmt_interval(r.get("ci_low"), r.get("ci_high")), fmt_p(r.get("p_value")), text(r.get("finding"))]
+             fmt_interval(r.get("ci_low"), r.get("ci_high")), fmt_p(r.get("p_value")), _paired_cell(r),
+             text(r.get("finding"))]
             for name, r in controls.items()]
-    doc.add(table(["control", "status", "accuracy", "95 % CI", "p", "finding"], rows))
+    doc.add(table(["control", "status", "accuracy", "95 % CI", "p", "model minus control (paired)", "finding"],
+                  rows))
     for result in controls.values():
         _control_details(doc, result)
     _controls_picture(doc, metrics, controls)
+
+
+def _paired_cell(result: dict) -> str:
+    p = _dict(result.get("paired"))
+    if not p:
+        return MISSING
+    return (f"{fmt(p.get('difference'))} ({fmt_interval(p.get('ci_low'), p.get('ci_high'))}, "
+            f"p = {fmt_p(p.get('p_value'))})")
+
+
+def _face_or_website(doc: _Document, metrics: dict) -> None:
+    from ml.verdict import RULE
+
+    name = metrics.get("verdict")
+    doc.add(Heading("Face or website?"))
+    if not name:
+        doc.add(paragraph("No face-or-website verdict in these metrics; ", Code(CONTROLS_COMMAND), " computes it."))
+        return
+    doc.add(paragraph(f"Verdict: {VERDICT_WORDS.get(name, text(name))} ({text(name)}). "
+                      f"{text(metrics.get('verdict_reason'))}"),
+            Heading("The rule", 3), paragraph(" ".join(RULE.split())))
+
+
+def _model_card(doc: _Document, metrics: dict) -> None:
+    from ml import model_card as card
+
+    doc.add(Heading("Model card"),
+            paragraph("The full card, with the data's provenance, is model_card.md beside this report."),
+            Heading("Intended use", 3), paragraph(card.INTENDED_USE),
+            Heading("Out of scope", 3), BulletList(card.OUT_OF_SCOPE),
+            Heading("People's rights", 3), paragraph(card.RIGHTS),
+            Heading("Known limitations", 3), BulletList(card.LIMITATIONS))
+    prov = _dict(metrics.get("provenance"))
+    if prov:
+        doc.add(Heading("Data", 3), paragraph(
+            f"{fmt_int(prov.get('photos'))} photos of {fmt_int(prov.get('people'))} people from "
+            f"{len(_list(prov.get('departments')))} department(s), crawled between "
+            f"{text(prov.get('crawled_from'))} and {text(prov.get('crawled_to'))}."))
 
 
 def _controls_picture(doc: _Document, metrics: dict, controls: dict[str, dict]) -> None:
@@ -307,6 +361,7 @@ def build_report(metrics: dict, history: dict, images: dict[str, bytes]) -> dict
     doc = _Document()
     _header(doc, metrics)
     doc.add(Heading("Verdict"), paragraph(verdict(metrics)))
+    _face_or_website(doc, metrics)
     _summary(doc, metrics)
     _per_class(doc, metrics)
     _class_distribution(doc, metrics)
@@ -315,7 +370,11 @@ def build_report(metrics: dict, history: dict, images: dict[str, bytes]) -> dict
     _per_department(doc, metrics)
     _training(doc, history)
     _examples(doc, metrics, images)
+    _model_card(doc, metrics)
+    from ml.model_card import model_card
+
     return {"report.html": render_html(doc.blocks, doc.files).encode("utf-8"),
             "report.md": render_markdown(doc.blocks).encode("utf-8"),
+            "model_card.md": model_card(metrics).encode("utf-8"),
             "metrics.json": json.dumps(metrics, indent=1).encode("utf-8"),
             **doc.files}

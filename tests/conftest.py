@@ -25,12 +25,12 @@ SHARED_DATA = ROOT.parent / "shared" / "data"
 # arrives, so the file sent after a long one-test file waits for it: each long file is
 # followed by a quick one. Seconds of a full parallel run (`pytest --durations`), as a hint.
 FILE_SECONDS = {
-    "test_workers_e2e": 256, "test_evaluate_e2e": 200, "test_faults_storage": 198, "test_stack_e2e": 136,
+    "test_workers_e2e": 256, "test_evaluate_e2e": 200, "test_face_or_website_e2e": 130, "test_faults_storage": 198, "test_stack_e2e": 136,
     "test_pipeline_e2e": 120, "test_faults_sites": 96, "test_probe": 90, "test_privacy_e2e": 88,
     "test_train_e2e": 84, "test_crawl_e2e": 66, "test_forget_e2e": 65, "test_train_keras": 55, "test_cli": 45,
     "test_fuzz": 34, "test_index_export": 31, "test_groups": 27, "test_preprocess_e2e": 27,
     "test_crawl_resilience": 24, "test_ml_flows": 24, "test_realpages": 35, "test_crop_stage": 20, "test_browser_middleware": 18,
-    "test_models": 16, "test_crawl_flow": 14, "test_store": 13, "test_crop": 11, "test_report": 8, "test_split": 5,
+    "test_verdict": 19, "test_models": 16, "test_crawl_flow": 14, "test_photo_style": 10, "test_stats": 9, "test_store": 13, "test_crop": 11, "test_report": 8, "test_split": 5,
 }
 QUICK = 20  # files under this many seconds follow the long ones
 

@@ -3,6 +3,7 @@ import json
 import numpy as np
 import pytest
 from scipy.stats import binomtest
+from scipy.stats import t as student_t
 
 from ml.metrics import evaluate_predictions, examples, wilson_interval
 
@@ -62,8 +63,11 @@ def test_perfect_predictions_grouped():
     assert r["accuracy"] == 1.0 and r["p_value"] < 0.01
     assert r["ci_method"].startswith("group_bootstrap") and r["permutation_unit"] == "group"
     assert r["n_groups"] == 40
-    # All correct: the bootstrap alone would claim [1, 1]; each person counts once instead.
-    assert r["ci_high"] == 1.0 and abs(r["ci_low"] - 40 / (40 + 1.96 ** 2)) < 1e-9
+    # All correct: the bootstrap alone would claim [1, 1]; each person counts once instead,
+    # with a t quantile on 39 df (small-sample correction; coverage measured in test_stats).
+    z = student_t.ppf(0.975, 39)
+    assert r["ci_method"] == "group_bootstrap_percentile+effective_n_wilson_t"
+    assert r["ci_high"] == 1.0 and abs(r["ci_low"] - 40 / (40 + z ** 2)) < 1e-9
     json.dumps(r)
 
 

@@ -30,8 +30,13 @@ def test_demo_runs_the_pipeline_then_unchanged_stages_are_skipped(cli, store, se
     # Every department in the demo has its own category: the report must say the
     # leave-one-department-out control is impossible rather than print a number.
     metrics = json.loads(store.get_bytes(f"reports/{run}/metrics.json"))
-    assert metrics["controls"]["leave_one_department_out"]["status"] == "skipped"
-    assert "fully confounded" in metrics["controls"]["leave_one_department_out"]["finding"]
+    assert metrics["controls"]["lodo"]["status"] == "skipped"
+    assert "fully confounded" in metrics["controls"]["lodo"]["finding"]
+    # the demo runs the face-or-website controls and writes the model card beside the report
+    assert all(metrics["controls"][name]["status"] == "done" for name in ("face_only", "context_only", "photo_style"))
+    assert metrics["verdict"] in ("no_signal", "face_signal", "context_signal", "mixed", "inconclusive")
+    assert "Face or website?" in report.read_text() and (report.parent / "model_card.md").is_file()
+    assert store.exists(f"reports/{run}/model_card.md")
 
     registry = settings.home / "demo-departments.yaml"
     # `demo` started a temporary Prefect server of its own, as a user's would; the reruns use

@@ -22,7 +22,7 @@ N_FACES = 30
 KERAS_HISTORY = {"accuracy": [0.40, 0.52, 0.61], "val_accuracy": [0.38, 0.45, 0.50],
                  "loss": [1.10, 0.95, 0.83], "val_loss": [1.12, 1.05, 1.01]}
 PROBE_HISTORY = {"cv_accuracy": {"0.001": 0.41, "0.01": 0.55, "0.1": 0.61, "1.0": 0.58}}
-ALWAYS = {"report.html", "report.md", "metrics.json", "confusion.png", "class_distribution.png"}
+ALWAYS = {"report.html", "report.md", "metrics.json", "model_card.md", "confusion.png", "class_distribution.png"}
 EXAMPLE_FILES = {f"examples-{name}.png" for name in ("economics", "computer_science", "b_x")}
 
 
@@ -45,7 +45,7 @@ def _probabilities(y_index: np.ndarray) -> np.ndarray:
 def _controls() -> dict:
     return {
         "blur": {"status": "skipped", "finding": "blur control skipped: no crops <available> & none blurred"},
-        "leave_one_department_out": {
+        "lodo": {
             "status": "done", "finding": "Accuracy stays near the model's when a department is held out.",
             "accuracy": 0.52, "ci_low": 0.40, "ci_high": 0.63, "n_test": 30, "chance": 1 / 3, "p_value": 0.03,
             "folds": [{"department": "Economics, Uni A", "slug": "uni-a-econ", "category": "economics", "n": 12,
@@ -77,7 +77,12 @@ def metrics(crops) -> dict:
     result = evaluate_predictions(y_true, proba, LABELS, groups=people, n_permutations=200)
     result.update(run="probe-20250101-000000", kind="probe", data_fingerprint="0123456789abcdef0123",
                   same_data_as_training=False, examples=examples(ids, y_true, proba, LABELS, k=5),
-                  per_department=_per_department(), controls=_controls())
+                  per_department=_per_department(), controls=_controls(), verdict="inconclusive",
+                  verdict_reason="The controls that tell face from context did not run.", detectable_accuracy=0.71,
+                  provenance={"photos": N_FACES, "people": len(set(people)), "crawled_from": "2026-11-01T00:00:00Z",
+                              "crawled_to": "2026-11-02T00:00:00Z",
+                              "departments": [{"slug": "uni-a-econ", "university": "Uni A", "department": "Economics",
+                                               "categories": ["economics"], "people": 3, "photos": 6}]})
     return result
 
 
@@ -111,7 +116,7 @@ def _assert_png(data: bytes) -> None:
 def test_report_file_set_and_valid_pngs(report, metrics):
     expected = ALWAYS | EXAMPLE_FILES | {"training_curves.png", "departments.png", "controls.png"}
     assert set(report) == expected
-    for name in expected - {"report.html", "report.md", "metrics.json"}:
+    for name in expected - {"report.html", "report.md", "metrics.json", "model_card.md"}:
         _assert_png(report[name])
     assert report["metrics.json"] == json.dumps(metrics, indent=1).encode()
 
@@ -135,7 +140,7 @@ def test_controls_picture_only_when_a_control_is_done():
     files = build_report({"controls": not_done}, {}, {})
     assert "controls.png" not in files
     assert "<td>not_run</td>" in files["report.html"].decode()
-    assert "<code>academic-faces evaluate --controls blur,lodo</code>" in files["report.html"].decode()
+    assert "<code>academic-faces evaluate --controls all</code>" in files["report.html"].decode()
 
 
 def test_safe_names_reduce_and_deduplicate():
@@ -156,9 +161,9 @@ def test_markdown_links_only_returned_files(report):
 
 def test_markdown_sections_in_order(report):
     markdown = report["report.md"].decode()
-    headings = ["# Evaluation of run", "## Verdict", "## Summary", "## Per class", "## Class distribution",
-                "## Confusion matrix", "## Confound controls", "## Per department", "## Training curves",
-                "## Examples per class"]
+    headings = ["# Evaluation of run", "## Verdict", "## Face or website?", "## Summary", "## Per class",
+                "## Class distribution", "## Confusion matrix", "## Confound controls", "## Per department",
+                "## Training curves", "## Examples per class", "## Model card"]
     positions = [markdown.index(h) for h in headings]
     assert positions == sorted(positions)
 
@@ -185,6 +190,17 @@ def test_verdict_words(report, metrics):
     assert ("better than chance" if metrics["p_value"] < 0.05 else "not distinguishable from chance") in verdict
 
 
+def test_model_card_beside_the_report(report):
+    card = report["model_card.md"].decode()
+    for part in ("## Intended use", "## Out of scope", "## Data", "## People's rights", "## Metrics",
+                 "## Face or website?", "## Known limitations", "Judging, screening",
+                 "| Uni A / Economics | uni-a-econ | economics | 3 | 6 |", "Verdict: **inconclusive**",
+                 "2026-11-01T00:00:00Z", "0.710", "- lodo: 0.520"):
+        assert part in card, part
+    html = report["report.html"].decode()
+    assert "<h2>Model card</h2>" in html and "academic-faces forget" in html
+
+
 def test_minimal_metrics_still_render(plain_metrics):
     minimal = {k: v for k, v in plain_metrics.items()
                if k not in {"n_groups", "p_value", "same_data_as_training", "data_fingerprint", "run", "kind",
@@ -192,14 +208,14 @@ def test_minimal_metrics_still_render(plain_metrics):
     files = build_report(minimal, {}, {})
     assert set(files) == ALWAYS
     markdown = files["report.md"].decode()
-    assert "`academic-faces evaluate --controls blur,lodo`" in markdown
+    assert "`academic-faces evaluate --controls all`" in markdown
     assert "Wilson interval" in markdown and "No permutation test was run." in markdown
     assert "No examples in these metrics." in markdown
 
 
 def test_nearly_empty_metrics_render():
     files = build_report({}, {}, {})
-    assert set(files) == {"report.html", "report.md", "metrics.json"}
+    assert set(files) == {"report.html", "report.md", "metrics.json", "model_card.md"}
     assert "Evaluation of run —" in files["report.md"].decode()
 
 

@@ -54,6 +54,18 @@ def test_train_probe_and_cnn_runs_and_reproduce(cli, store, gender_world):
     assert abs(metrics["accuracy"] - probe["metrics"]["test_accuracy"]) < 1e-9  # same test split, same model
     assert metrics["p_value"] < 0.05 and store.exists(f"reports/{probe['run']}/report.html")
     assert metrics["ci_low"] > 0.85, metrics  # the person-grouped gender task: clearly learnable
+    assert metrics["excluded_trained_ids"] == 0
+
+    # New splits (another seed): the run is scored only on photos it never trained or validated on.
+    cli("preprocess", "--seed", "5")
+    learned = set(store.get_bytes(prefix + "data_ids.txt").decode().split())
+    splits = list(csv.DictReader(store.get_bytes("preprocessed/splits.csv").decode().splitlines()))
+    test_ids = {r["id"] for r in splits if r["split"] == "test"}
+    assert test_ids & learned  # the new test split overlaps what the run learned from
+    resplit = json.loads(cli("evaluate", "--run", probe["run"], "--json").stdout)
+    assert resplit["excluded_trained_ids"] == len(test_ids & learned) > 0
+    assert resplit["n_test"] == len(test_ids - learned) and not resplit["same_data_as_training"]
+    cli("preprocess", "--seed", "0")  # back to the world's splits for the runs below
 
     # Prediction from the stored run: probabilities for a face, a clear error for no face.
     data = require_shared_data()

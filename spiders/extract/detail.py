@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 
 from .dom import HEADING_TAGS, Doc, class_tokens, element_text, tag_of
-from .generic import _filename_key, find_entries
+from .entries import filename_key
+from .generic import find_entries
 from .images import collect_candidates
 from .model import Person, Skips
 from .names import clean_name_text, looks_like_person_name, name_from_alt, name_key, normalize_space
@@ -111,7 +112,7 @@ def page_person(doc: Doc, text: PageText, declared: list[tuple[str, str]], expec
             s += 5
         elif alt:
             s -= 5  # the alt names somebody else
-        if _filename_key(c.url, {key}):
+        if filename_key(c.url, {key}):
             s += 3
         hint = " ".join(class_tokens(c.element) + _anc_tokens(c.element))
         if any(h in hint for h in _PORTRAIT_HINT):

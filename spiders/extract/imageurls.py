@@ -184,13 +184,20 @@ def best_image_url(el, sources: list | None = None) -> tuple[str | None, bool]:
 _FINGERPRINT = re.compile(r"(?:^|[_\-.])hu([0-9a-f]{32})_(\d+)(?=[_\-.])", re.IGNORECASE)
 
 
-def content_fingerprint(url: str | None) -> str | None:
-    """The source-image hash a URL's file name carries (Hugo image processing), or None."""
+def file_name(url: str | None) -> str | None:
+    """The decoded last path segment of an image URL; None for data: URIs and broken URLs."""
     if not url or url.startswith("data:"):
         return None
     try:
-        base = unquote(urlsplit(url).path).rsplit("/", 1)[-1]
+        return unquote(urlsplit(url).path).rsplit("/", 1)[-1]
     except ValueError:
+        return None
+
+
+def content_fingerprint(url: str | None) -> str | None:
+    """The source-image hash a URL's file name carries (Hugo image processing), or None."""
+    base = file_name(url)
+    if base is None:
         return None
     m = _FINGERPRINT.search(base)
     return f"{m.group(1).lower()}_{m.group(2)}" if m else None
