@@ -34,16 +34,18 @@ def _masker(keep: str):
 
 
 def face_only_control(store: ObjectStore, kind: str, config: dict, splits: pd.DataFrame, *,
-                      main_correct: dict | None = None, n_permutations: int = 2000, seed: int = 0) -> dict:
+                      main_correct: dict | None = None, n_permutations: int = 2000, seed: int = 0,
+                      pool=None) -> dict:
     result = crop_control(store, kind, config, splits, variant="face_only", make_transform=_masker("face"),
-                          main_correct=main_correct, n_permutations=n_permutations, seed=seed)
+                          main_correct=main_correct, n_permutations=n_permutations, seed=seed, pool=pool)
     return {"status": "done", **result, "finding": findings.finding("face_only", result)}
 
 
 def context_only_control(store: ObjectStore, kind: str, config: dict, splits: pd.DataFrame, *,
-                         main_correct: dict | None = None, n_permutations: int = 2000, seed: int = 0) -> dict:
+                         main_correct: dict | None = None, n_permutations: int = 2000, seed: int = 0,
+                         pool=None) -> dict:
     result = crop_control(store, kind, config, splits, variant="context_only", make_transform=_masker("context"),
-                          main_correct=main_correct, n_permutations=n_permutations, seed=seed)
+                          main_correct=main_correct, n_permutations=n_permutations, seed=seed, pool=pool)
     return {"status": "done", **result, "finding": findings.finding("context_only", result)}
 
 

@@ -46,19 +46,25 @@ def model_config_of(run_config: dict) -> dict:
     return config
 
 
+def embed_workers() -> int:
+    return min(os.cpu_count() or 1, 4)
+
+
 def fit_predict(store: ObjectStore, kind: str, config: dict, frame: pd.DataFrame, *,
-                key: Callable[[str], str] = crop_key, variant: str = "") -> tuple[list[str], list[str], np.ndarray]:
+                key: Callable[[str], str] = crop_key, variant: str = "",
+                pool=None) -> tuple[list[str], list[str], np.ndarray]:
     """Train `kind` on frame's train/validation rows (crops at `key(id)`), predict its test rows.
 
     Returns (labels, test ids, probabilities). Nothing is uploaded: a control is not a run.
+    `pool`: embedding processes shared by several controls (ml.embeddings.embedding_pool).
     """
     if kind == "probe":
         from ml.embeddings import embed_crops
         from ml.probe import ProbeConfig, train_probe
 
         # a control embeds every crop of the frame anew: worth a process per core when there are many
-        workers = min(os.cpu_count() or 1, 4) if len(frame) >= EMBED_POOL_FROM else 1
-        vectors = embed_crops(store, frame["id"], crop_key=key, variant=variant, workers=workers)
+        workers = embed_workers() if pool is not None or len(frame) >= EMBED_POOL_FROM else 1
+        vectors = embed_crops(store, frame["id"], crop_key=key, variant=variant, workers=workers, pool=pool)
         outcome = train_probe(vectors, frame, ProbeConfig(**config))
         return outcome.labels, outcome.test_ids, outcome.test_probabilities
     from PIL import Image
@@ -137,14 +143,14 @@ def ensure_variant_crops(store: ObjectStore, ids: Sequence[str], variant: str,
 
 def crop_control(store: ObjectStore, kind: str, config: dict, splits: pd.DataFrame, *, variant: str,
                  make_transform: Callable[[], Callable[[bytes], bytes]], main_correct: dict | None = None,
-                 n_permutations: int = 2000, seed: int = 0) -> dict:
+                 n_permutations: int = 2000, seed: int = 0, pool=None) -> dict:
     """The same model trained and tested on transformed crops of the same people and splits.
 
     With `main_correct` (test id -> the main model was right) the result also compares both
     models on the same test photos (`paired`)."""
     ensure_variant_crops(store, splits["id"].tolist(), variant, make_transform)
     labels, ids, proba = fit_predict(store, kind, config, splits, key=lambda i: variant_key(variant, i),
-                                     variant=variant)
+                                     variant=variant, pool=pool)
     truth = splits.set_index("id").loc[ids]
     result = summary_of(evaluate_predictions(truth["category"].tolist(), proba, labels,
                                            groups=truth["group"].tolist(), n_permutations=n_permutations,
@@ -184,11 +190,11 @@ def blur_jpeg(data: bytes, sigma_fraction: float) -> bytes:
 
 def blur_control(store: ObjectStore, kind: str, config: dict, splits: pd.DataFrame, *,
                  sigma_fraction: float = DEFAULT_BLUR, main_correct: dict | None = None,
-                 n_permutations: int = 2000, seed: int = 0) -> dict:
+                 n_permutations: int = 2000, seed: int = 0, pool=None) -> dict:
     """The same model trained and tested on heavily blurred crops of the same splits."""
     result = crop_control(store, kind, config, splits, variant=blur_variant(sigma_fraction),
                           make_transform=lambda: lambda data: blur_jpeg(data, sigma_fraction),
-                          main_correct=main_correct, n_permutations=n_permutations, seed=seed)
+                          main_correct=main_correct, n_permutations=n_permutations, seed=seed, pool=pool)
     return {"status": "done", "sigma_fraction": sigma_fraction, **result,
             "finding": findings.finding("blur", result)}
 

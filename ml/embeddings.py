@@ -180,16 +180,27 @@ class Embeddings(dict):
     stats: dict[str, int]
 
 
+def embedding_pool(workers: int, embedder_options: dict | None = None) -> ProcessPoolExecutor | None:
+    """Embedding worker processes to share between several `embed_crops` calls (each worker loads
+    the dlib models once); None for one worker. The caller shuts the pool down."""
+    if workers <= 1:
+        return None
+    options = {**FaceEmbedder.DEFAULTS, **(embedder_options or {})}
+    return ProcessPoolExecutor(workers, mp_context=_mp_context(), initializer=_init_worker, initargs=(options,))
+
+
 def embed_crops(store: ObjectStore, ids: Iterable[str], *, crop_key: Callable[[str], str], workers: int = 1,
                 on_progress: Callable[[int, int], None] | None = None, embedder_options: dict | None = None,
-                pack: bool = True, io_threads: int = IO_THREADS, variant: str = "") -> Embeddings:
+                pack: bool = True, io_threads: int = IO_THREADS, variant: str = "",
+                pool: ProcessPoolExecutor | None = None) -> Embeddings:
     """Vectors of the crops of ``ids`` (keys ``crop_key(id)``), from the cache or computed.
 
     Ids whose crop object is missing or does not embed are absent from the result (counted
     in ``stats``). ``on_progress(done, total)`` is called after each computed chunk, where
     total counts the ids that need computing. ``workers > 1`` computes in that many processes.
     ``variant`` names crops that differ from the plain ones under the same ids (e.g. blurred
-    copies): their vectors get a cache of their own.
+    copies): their vectors get a cache of their own. ``pool`` (from `embedding_pool`, made with
+    the same ``embedder_options``) computes in its processes instead of a pool of this call's own.
     """
     options = {**FaceEmbedder.DEFAULTS, **(embedder_options or {})}
     wanted = list(dict.fromkeys(ids))
@@ -214,7 +225,7 @@ def embed_crops(store: ObjectStore, ids: Iterable[str], *, crop_key: Callable[[s
             missing = [i for i in missing if i not in got]
         if missing:
             _compute(store, missing, got, stats, threads, crop_key=crop_key, workers=workers, options=options,
-                     name=name, on_progress=on_progress)
+                     name=name, on_progress=on_progress, pool=pool)
     if pack and any(i not in packed for i in got):
         _write_pack(store, name, {**packed, **got})
     for image_id in wanted:  # the caller's order
@@ -247,9 +258,11 @@ def _get_crop(store: ObjectStore, key: str) -> bytes | None:
 
 def _compute(store: ObjectStore, missing: list[str], got: dict[str, np.ndarray], stats: dict[str, int],
              threads: ThreadPoolExecutor, *, crop_key: Callable[[str], str], workers: int, options: dict[str, Any],
-             name: str, on_progress: Callable[[int, int], None] | None) -> None:
-    pool = ProcessPoolExecutor(workers, mp_context=_mp_context(), initializer=_init_worker,
-                               initargs=(options,)) if workers > 1 else None
+             name: str, on_progress: Callable[[int, int], None] | None,
+             pool: ProcessPoolExecutor | None = None) -> None:
+    shared = pool is not None
+    if pool is None and workers > 1:
+        pool = embedding_pool(workers, options)
     local = FaceEmbedder(**options) if pool is None else None
     done, it = 0, iter(missing)
     try:
@@ -271,5 +284,5 @@ def _compute(store: ObjectStore, missing: list[str], got: dict[str, np.ndarray],
             if on_progress is not None:
                 on_progress(done, len(missing))
     finally:
-        if pool is not None:
+        if pool is not None and not shared:
             pool.shutdown(cancel_futures=True)

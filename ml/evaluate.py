@@ -110,24 +110,35 @@ def run_controls(store, run, splits, placed, main: dict, wanted: list[str], *, b
                  main_correct: dict, n_permutations: int, seed: int, step: Callable[[str], None]) -> dict:
     from ml import context_controls as cc
 
+    from ml.embeddings import embedding_pool
+
     config = ctl.model_config_of(run.config)
     common = {"main_correct": main_correct, "n_permutations": n_permutations, "seed": seed}
+    # the controls on transformed crops embed every crop anew: one set of worker processes for all
+    crop_controls = [n for n in ("face_only", "context_only", "blur") if n in wanted]
+    many = run.kind == "probe" and len(crop_controls) > 1 and len(splits) >= ctl.EMBED_POOL_FROM
+    pool = embedding_pool(ctl.embed_workers()) if many else None
     out = {}
-    for name in CONTROL_NAMES:
-        if name not in wanted:
-            out[name] = ctl.not_run(name)
-            continue
-        step(f"control: {name.replace('_', ' ')}" + ("" if name == "photo_style" else f" (retrains {run.kind})"))
-        if name == "face_only":
-            out[name] = cc.face_only_control(store, run.kind, config, splits, **common)
-        elif name == "context_only":
-            out[name] = cc.context_only_control(store, run.kind, config, splits, **common)
-        elif name == "photo_style":
-            out[name] = cc.photo_style_control(store, splits, **common)
-        elif name == "blur":
-            out[name] = ctl.blur_control(store, run.kind, config, splits, sigma_fraction=blur_sigma, **common)
-        else:
-            out[name] = ctl.lodo_control(store, run.kind, config, placed, main, **common)
+    try:
+        for name in CONTROL_NAMES:
+            if name not in wanted:
+                out[name] = ctl.not_run(name)
+                continue
+            step(f"control: {name.replace('_', ' ')}" + ("" if name == "photo_style" else f" (retrains {run.kind})"))
+            if name == "face_only":
+                out[name] = cc.face_only_control(store, run.kind, config, splits, pool=pool, **common)
+            elif name == "context_only":
+                out[name] = cc.context_only_control(store, run.kind, config, splits, pool=pool, **common)
+            elif name == "photo_style":
+                out[name] = cc.photo_style_control(store, splits, **common)
+            elif name == "blur":
+                out[name] = ctl.blur_control(store, run.kind, config, splits, sigma_fraction=blur_sigma, pool=pool,
+                                             **common)
+            else:
+                out[name] = ctl.lodo_control(store, run.kind, config, placed, main, **common)
+    finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
     return out
 
 

@@ -17,7 +17,7 @@ from infra.index import read_merged_index
 from infra.store import ObjectStore
 from ml import embeddings as emb
 from ml.crop_stage import crop_key
-from ml.embeddings import FaceEmbedder, embed_crops, embedding_key, pack_key
+from ml.embeddings import FaceEmbedder, embed_crops, embedding_key, embedding_pool, pack_key
 from ml.preprocess import SPLITS, csv_frame
 from ml.probe import ProbeConfig, load_probe, predict_probe, save_probe, train_probe
 from ml.split import SplitConfig, assign_splits
@@ -149,6 +149,21 @@ def test_cache_second_call_computes_nothing(lfw, probe_store, monkeypatch):
     for i in lost:  # recomputed bit-identically (dlib is deterministic without jitter)
         np.testing.assert_array_equal(again[i], lfw.vectors[i])
         assert store.exists(embedding_key(i))
+
+
+def test_a_shared_pool_serves_several_calls_and_stays_open(lfw, probe_store):
+    store, ids = probe_store, lfw.items["id"].tolist()[:8]
+    pool = embedding_pool(2)
+    try:
+        for variant in ("pool-a", "pool-b"):  # caches of their own: both compute, in the same processes
+            got = embed_crops(store, ids, crop_key=crop_key, workers=2, variant=variant, pool=pool)
+            assert got.stats["computed"] == len(ids)
+            for i in ids:  # the same vectors as the session's own computation
+                np.testing.assert_array_equal(got[i], lfw.vectors[i])
+        assert pool.submit(sum, [1, 2]).result() == 3  # not shut down by embed_crops
+    finally:
+        pool.shutdown()
+    assert embedding_pool(1) is None
 
 
 def test_embedder_vectors_and_failures(lfw, probe_store):
