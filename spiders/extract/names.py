@@ -205,9 +205,6 @@ _INITIAL_RE = re.compile(r"^(?:[^\W\d_]\.)(?:-?[^\W\d_]\.)*$", re.UNICODE)  # J.
 _SURNAMES_TOO = frozenset({"freitag", "montag", "sonntag", "friday", "january"})
 # romanised Korean syllables that end a given name ("Shinhyung", "Byungyoung"); German "-ung" nouns do not end so
 _KOREAN_UNG = ("hyung", "eung", "oung", "yung", "wung")
-# abbreviated given names written with a dot ("Md. Kamrul Hasan": Mohammad, in Bangladesh)
-_GIVEN_NAME_ABBREVIATIONS = frozenset({"md.", "mohd.", "muhd.", "moh.", "muh.", "mst.", "wm.", "chas.", "thos.",
-                                       "jas.", "geo."})
 _SUFFIX_TOKENS = {"jr.", "sr.", "jr", "sr", "ii", "iii", "iv"}
 _LABEL_RE = re.compile(
     r"^(?:name|full name|vollständiger name|vor- und nachname|nachname, vorname|person)\s*:\s*",
@@ -304,7 +301,7 @@ def looks_like_person_name(text: str) -> bool:
             continue
         if lt in _SUFFIX_TOKENS:
             continue
-        if _INITIAL_RE.match(tok) or lt in _GIVEN_NAME_ABBREVIATIONS:
+        if _INITIAL_RE.match(tok):
             continue
         if not _word_ok(tok):
             return False
