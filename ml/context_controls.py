@@ -74,10 +74,11 @@ def style_features(store: ObjectStore, ids: list[str], index: pd.DataFrame | Non
 
 
 def photo_style_control(store: ObjectStore, splits: pd.DataFrame, *, main_correct: dict | None = None,
-                        n_permutations: int = 2000, seed: int = 0) -> dict:
+                        n_permutations: int = 2000, seed: int = 0, index: pd.DataFrame | None = None) -> dict:
+    """`index`: the merged index when the caller has read it already (else read here)."""
     from ml.photo_style import fit_predict_style
 
-    matrix, ids = style_features(store, splits["id"].tolist())
+    matrix, ids = style_features(store, splits["id"].tolist(), index)
     rows = splits.set_index("id").loc[ids]
     train = (rows["split"] != "test").to_numpy()
     test = ~train

@@ -97,7 +97,7 @@ def evaluate_run(store: ObjectStore, run_id: str | None = None, kind: str = "pro
     predicted = np.asarray(labels)[np.argmax(proba, axis=1)]
     main_correct = dict(zip(ids, (predicted == np.asarray(truth)).tolist()))
     metrics["controls"] = run_controls(store, run, splits, placed, metrics, wanted, blur_sigma=blur_sigma,
-                                       main_correct=main_correct, n_permutations=n_permutations, seed=seed,
+                                       index=index, main_correct=main_correct, n_permutations=n_permutations, seed=seed,
                                        step=step)
     metrics.update(decide_verdict(metrics))
     metrics["provenance"] = provenance(splits, index)
@@ -107,7 +107,7 @@ def evaluate_run(store: ObjectStore, run_id: str | None = None, kind: str = "pro
 
 
 def run_controls(store, run, splits, placed, main: dict, wanted: list[str], *, blur_sigma: float,
-                 main_correct: dict, n_permutations: int, seed: int, step: Callable[[str], None]) -> dict:
+                 index, main_correct: dict, n_permutations: int, seed: int, step: Callable[[str], None]) -> dict:
     from ml import context_controls as cc
 
     from ml.embeddings import embedding_pool
@@ -130,7 +130,7 @@ def run_controls(store, run, splits, placed, main: dict, wanted: list[str], *, b
             elif name == "context_only":
                 out[name] = cc.context_only_control(store, run.kind, config, splits, pool=pool, **common)
             elif name == "photo_style":
-                out[name] = cc.photo_style_control(store, splits, **common)
+                out[name] = cc.photo_style_control(store, splits, index=index, **common)
             elif name == "blur":
                 out[name] = ctl.blur_control(store, run.kind, config, splits, sigma_fraction=blur_sigma, pool=pool,
                                              **common)
