@@ -154,6 +154,14 @@ def test_same_image_for_two_people_is_a_placeholder():
         ("https://u.example/img/IMG_20221010_145304.jpg", None),
         ("https://u.example/img/whatsapp.png", "icon"),
         ("https://u.example/img/mugshots/placeholders/meerkat.png", "placeholder"),
+        ("https://u.example/img/anna_20x20.png", "tiny"),
+        # Hugo writes a resize to a width only ("225x") as 225x0: not tiny
+        ("https://u.example/team/anna/portrait_hu979769a544a3cb238acd5d7bbe6024fb_68269_225x0_resize_q100_box_2.png", None),
+        # a Hugo page bundle's "featured" picture belongs to a talk, post or paper
+        ("https://u.example/talk/2019-iitm/featured_hu895eb35edd6690bd7ba7e3467d2aaac6_638498_150x0_resize.png",
+         "publication"),
+        ("https://u.example/media/albums/outings/lev_in_a_hat.webp", "group_photo"),
+        ("https://u.example/images/posts/eurovis.jpg", "post"),
     ],
 )
 def test_classify_url(url, reason):
@@ -281,6 +289,43 @@ def test_captions_without_given_names_are_people_when_an_email_stands_next_to_th
     # the same grid without contact details reads like a project grid
     bare = html.replace("@eng.pdn.ac.lk", "")
     assert not extract_page(bare, URL).people
+
+
+def test_captions_without_given_names_are_people_when_a_role_line_stands_next_to_them():
+    # Thai names no given-name list knows; "Assistant Professor" under each says these are staff
+    def card(slug, name, role):
+        return (f"<a href='/member/{slug}/' class='grid-link'><div class='item'><p><img alt='{name}' "
+                f"src='/member/{slug}/photo.jpg'></p><h5>{name}</h5><h6>{role}</h6></div></a>")
+    html = page("<main><div class='grid'>" + card("lao", "Chavee Laomeephol", "Assistant Professor")
+                + card("kha", "Kannika Khantasup", "Lecturer") + "</div></main>")
+    assert [n for n, _ in people(extract_page(html, URL))] == ["Chavee Laomeephol", "Kannika Khantasup"]
+    # the same grid with topic lines instead of positions reads like a project grid
+    bare = html.replace("Assistant Professor", "Biomaterials").replace("Lecturer", "Drug delivery")
+    assert extract_page(bare, URL).skipped["not_people"] == 2
+
+
+def test_a_portrait_inside_a_mail_link_is_no_mail_icon():
+    html = page("<main><div class='grid'>"
+                "<a href='https://x.example/a'><img src='/m/osvaldo.jpg'></a><p><a href='https://x.example/a'>"
+                "Dr. Osvaldo Martin<br>Investigador</a></p>"
+                "<a href='mailto:jm@u.example'><img src='/m/juan.jpg'></a><p><a href='mailto:jm@u.example'>"
+                "Dr. Juan Manuel Alonso<br>Investigador</a></p>"
+                "<a href='mailto:jm@u.example'><img src='/m/envelope-small.png'></a></div></main>")
+    r = extract_page(html, URL)
+    assert ("Dr. Juan Manuel Alonso", "https://www.uni.example/m/juan.jpg") in people(r)
+    assert "https://www.uni.example/m/envelope-small.png" not in {u for _, u in people(r)}
+
+
+def test_teasers_linking_into_the_news_section_are_no_staff_entries():
+    def post(slug, title):
+        return (f"<div class='col'><div class='post'><img src='/images/{slug}.jpg' alt='{title}'>"
+                f"<h2><a href='/posts/2019.12.06_{slug}/'>{title}</a></h2></div></div>")
+    html = page(cards("<img src='/p/vera.jpg'><h3>Daniel Vera</h3><p>Director</p>",
+                      "<img src='/p/kyle.jpg'><h3>Katie Kyle</h3><p>Postdoc</p>")
+                + "<section><div class='row'>" + post("dana", "Dr Dana Khartabil")
+                + post("anna", "Anna Schulz") + post("ben", "Ben Okafor") + "</div></section>")
+    r = extract_page(html, URL)
+    assert [n for n, _ in people(r)] == ["Daniel Vera", "Katie Kyle"] and r.skipped["news"] == 3
 
 
 def test_content_after_a_stray_early_end_of_document_is_read_as_a_browser_would():

@@ -77,6 +77,13 @@ def test_name_key_keeps_initials_and_particles():
         "Dr. Shinhyung Yang",  # a Korean given name ending in "-hyung" is no German "-ung" noun
         "Emily January Petersen",
         "段 逸均 Yijun Duan",  # the same name in CJK and in Latin script on one line
+        "关佶红 (Jihong Guan)",  # ... with the Latin one in brackets
+        "Jihong Guan (关佶红)",
+        "Dr. Amitava Das",  # capitalised particles are surnames too
+        "Thi Le",
+        "Dávid Radovics",  # a Hungarian "-ics" after a known given name
+        "Aurelien Sutra Del Galy, MD, PhD",
+        "Alexandra 'Lexa' Mink-Flacco",  # a nickname in quotes
     ],
 )
 def test_person_names(text):
@@ -119,6 +126,11 @@ def test_person_names(text):
         "Horst der Erste",
         "Chameleon Studios",
         "研究 内容 Research Topics",
+        "Machine Learning (机器学习)",
+        "Hans von",  # cut off before the surname
+        "Applied Informatics",
+        "Posted By This Author",
+        "Denis Friboulet Institution",
         "",
     ],
 )

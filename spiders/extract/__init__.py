@@ -18,8 +18,9 @@ candidates), ``generic`` + ``layout`` (pairing photos with names), ``pagination`
 Reasons counted in ``PageResult.skipped``: photo decoys ``logo``, ``icon``, ``sprite``,
 ``layout_chrome`` (header/nav/footer), ``spacer``, ``svg``, ``data_uri``, ``placeholder`` (by name or
 one image for several people), ``tiny`` (< 40 px declared), ``hover``/``hidden`` (second image of an
-entry, closed modal), ``banner``, ``group_photo``, ``building``, ``news`` (news/event teasers, dated
-boxes), ``no_url``; entries: ``no_name``, ``ambiguous`` (two names compete), ``low_confidence`` (an
+entry, closed modal), ``banner``, ``group_photo`` (also photo albums), ``building``, ``publication``
+(a paper's, project's or talk's picture by its folder), ``post`` (a blog post's picture by its
+folder), ``news`` (news/event teasers, dated boxes, entries linking into a news section), ``no_url``; entries: ``no_name``, ``ambiguous`` (two names compete), ``low_confidence`` (an
 isolated pair without supporting evidence), ``not_people`` (a grid whose captions are no person's
 name by their content and whose boxes do not call themselves person cards: projects, courses),
 ``name_list`` (the name is one of an author or participant list: a paper's or event's picture). ``news`` needs more than a class word when the entries

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["CJK_THEN_LATIN", "is_cjk_name", "is_short_cjk_name"]
+__all__ = ["CJK_THEN_LATIN", "LATIN_THEN_CJK", "is_cjk_name", "is_short_cjk_name"]
 
 _KOREAN_SURNAMES = set("김이박최정강조윤장임한오서신권황안송류전홍고문양손배백허유남심노하곽성차주우구민진나지엄채원천방공현함변염여추도소석선설마길연위표명기반왕금옥육인맹제모탁국어은편용예경봉")
 _CHINESE_SURNAMES = set("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤張劉陳楊黃趙吳孫馬鄭謝許韓馮鄧蕭葉蘇呂盧鍾譚陸賈韋鄒龍賀顧龔錢湯")
@@ -37,6 +37,10 @@ def is_cjk_name(text: str) -> bool:
 # a name written twice on one line, in CJK script and then in Latin script ("段 逸均 Yijun Duan")
 CJK_THEN_LATIN = re.compile(r"^[\u4e00-\u9fff\u3040-\u30ff\uac00-\ud7a3]{1,4}"
                              r"(?:\s[\u4e00-\u9fff\u3040-\u30ff\uac00-\ud7a3]{1,4})?\s+(?P<latin>[^\u3000-\u9fff].*)$")
+
+# the same, the Latin name first and the CJK one in brackets ("Jihong Guan (关佶红)")
+LATIN_THEN_CJK = re.compile(r"^(?P<latin>[^\u3000-\u9fff()（）]+?)\s*[(（][\u4e00-\u9fff\u3040-\u30ff\uac00-\ud7a3]"
+                            r"{1,4}(?:\s[\u4e00-\u9fff\u3040-\u30ff\uac00-\ud7a3]{1,4})?[)）]$")
 
 
 def is_short_cjk_name(text: str) -> bool | None:

@@ -66,6 +66,16 @@ _DIR_PLACEHOLDER = frozenset({"placeholder", "placeholders", "platzhalter", "dum
 _DIR_WORK = frozenset({"papers", "paper", "publications", "publication", "pubs", "covers", "teaser", "teasers",
                        "projects", "projekte", "posters"})
 
+# Hugo page bundles: "/talk/2019-iitm/featured_hu<md5>_..." is a post's, talk's or paper's
+# picture whatever the bundle's own folder is called; people's bundles call theirs "avatar"
+_BUNDLE_SECTIONS = _DIR_WORK | {"talk", "talks", "post", "posts", "event", "events", "news", "blog"}
+
+# pictures of blog posts and news items, by their own folder ("/images/posts/eurovis.jpg")
+_DIR_NEWS = frozenset({"posts", "post", "news", "blog", "aktuelles", "neuigkeiten"})
+
+# photo albums ("media/albums/outings/"): outings and events, not anyone's portrait
+_DIR_ALBUM = frozenset({"album", "albums", "fotoalbum", "photoalbum"})
+
 _THEME_PATH = re.compile(
     r"/(?:wp-content/themes|sites/all/themes|themes|typo3conf/ext|_assets|\+\+theme\+\+|\+\+resource\+\+|"
     r"static/(?:img|images)|assets/(?:img|images)/(?:layout|design|icons|ui))/",
@@ -97,7 +107,7 @@ _SOCIAL_HOSTS = ("twitter.com", "x.com", "facebook.com", "linkedin.com", "xing.c
 _DIM_IN_NAME = re.compile(r"(?:^|[_\-.])(\d{1,3})x(\d{1,3})(?:$|[_\-.])")
 
 PRIORITY = ("data_uri", "logo", "icon", "sprite", "layout_chrome", "spacer", "svg", "placeholder", "tiny",
-             "hover", "hidden", "banner", "group_photo", "building", "publication", "news", "no_url")
+             "hover", "hidden", "banner", "group_photo", "building", "publication", "post", "news", "no_url")
 
 _SECONDARY_CLASS = re.compile(r"(?:^|[-_\s])(?:hover|flip|back|secondary|alternate|on-hover|img-hover|"
                               r"d-none|hidden|invisible)(?:$|[-_\s])")
@@ -138,6 +148,12 @@ def classify_url(url: str | None) -> str | None:
         return "logo"
     if dirs and dirs[-1] in _DIR_WORK:
         return "publication"
+    if toks and toks[0] == "featured" and set(dirs) & _BUNDLE_SECTIONS:
+        return "publication"
+    if dirs and dirs[-1] in _DIR_NEWS:
+        return "post"
+    if set(dirs) & _DIR_ALBUM:
+        return "group_photo"
     if (tokset & _ICON_TOKENS or any(t.startswith("icon") or t.startswith("ico") and len(t) <= 5 for t in toks)) \
             and not _CAPTURE_STAMP.search(joined):
         return "icon"
@@ -156,7 +172,8 @@ def classify_url(url: str | None) -> str | None:
     if dirs and dirs[-1] in _DIR_PLACEHOLDER:  # /img/mugshots/placeholders/meerkat.png
         return "placeholder"
     m = _DIM_IN_NAME.search("_".join(toks))
-    if m and (int(m.group(1)) < 40 or int(m.group(2)) < 40):
+    # 0 stands for "auto" (Hugo's resize "225x" is written 225x0), not for a tiny side
+    if m and any(0 < int(d) < 40 for d in m.groups()):
         return "tiny"
     if tokset & BANNER_TOKENS:
         return "banner"
@@ -204,7 +221,13 @@ def is_secondary(el) -> bool:
     return bool(_SECONDARY_CLASS.search(classes))
 
 
-def context_reasons(doc: Doc, el, alt: str, title: str) -> set[str]:
+def _photograph(el, url: str | None) -> bool:
+    """Laid out large, or a JPEG: what a mail link wraps is then a portrait, not an envelope icon."""
+    path = urlsplit(url).path.lower() if url and "://" in url else (url or "").lower()
+    return _declared_large(el) or path.endswith((".jpg", ".jpeg"))
+
+
+def context_reasons(doc: Doc, el, alt: str, title: str, url: str | None = None) -> set[str]:
     """Reasons from the element and its surroundings (chrome, logo/icon containers, mail links, alt)."""
     reasons: set[str] = set()
     if doc.chrome.get(el):
@@ -227,7 +250,8 @@ def context_reasons(doc: Doc, el, alt: str, title: str) -> set[str]:
         reasons.add("logo")
     if link_href:
         if link_href.startswith(("mailto:", "tel:", "fax:", "callto:")) or link_href.endswith(".vcf"):
-            reasons.add("icon")
+            if not _photograph(el, url):
+                reasons.add("icon")
         elif any(h in link_href for h in _SOCIAL_HOSTS) and _declared_at_most(el, 64):
             # a small picture linking to a social profile is its icon; a portrait linking to the
             # person's Scholar or LinkedIn page is common on lab pages (icons name themselves in

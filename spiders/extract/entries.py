@@ -12,6 +12,7 @@ import re
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from .dom import Doc, class_tokens, element_text, tag_of
 from .images import ImageCandidate
@@ -22,7 +23,7 @@ from .names import clean_name_text, is_cjk_name, name_from_alt, name_key, strip_
 from .textlines import NameCand
 
 __all__ = ["Entry", "FAR_TEXT", "drop_dated", "drop_groups_without_people", "drop_news_context",
-           "drop_unsupported_singletons", "filename_key", "has_contact", "pairing_evidence",
+           "drop_unsupported_singletons", "filename_key", "has_contact", "links_to_news", "pairing_evidence",
            "reject_shared_and_bad", "signature"]
 
 FAR_TEXT = 1200  # characters: a region this large is a page section, not one person's entry
@@ -93,21 +94,39 @@ def drop_dated(doc: Doc, entries: list[Entry], skipped: Skips) -> list[Entry]:
 _CARD_TEXT = 300  # characters: a person's card; a teaser with a headline and a paragraph is longer
 
 
+_NEWS_SECTIONS = frozenset({"posts", "post", "news", "blog", "events", "event", "aktuelles", "neuigkeiten",
+                            "veranstaltungen", "actualites", "noticias", "notizie"})
+_PEOPLE_SECTIONS = frozenset({"author", "authors", "people", "team", "staff", "person", "personen", "members",
+                              "mitarbeiter", "faculty"})
+
+
+def links_to_news(url: str | None) -> bool:
+    """A link into the site's news or blog section ("/posts/2019.12.06_dr.dana/"): what carries it
+    is a teaser about someone, not the person's entry."""
+    if not url:
+        return False
+    parts = [p for p in urlsplit(url).path.lower().split("/") if p]
+    if parts and len(parts[0]) == 2:
+        parts = parts[1:]  # a language prefix: /en/news/...
+    return len(parts) >= 2 and parts[0] in _NEWS_SECTIONS and not set(parts) & _PEOPLE_SECTIONS
+
+
 def drop_news_context(entries: list[Entry], skipped: Skips) -> list[Entry]:
     """Photos in a region whose class names say news/events/teasers: kept only as a grid of people.
 
     A class name is weak evidence (a faculty grid styled as 'teaser' cards, an 'index_veranstaltung'
     box per person); what a news list cannot fake is several short undated cards that each hold
     just a person's name, in the same structure."""
-    flagged = [e for e in entries if e.cand is not None and e.cand.context == "news"]
-    if not flagged:
+    linked = {id(e) for e in entries if e.cand is not None and links_to_news(e.detail_url)}
+    flagged = [e for e in entries if e.cand is not None and e.cand.context == "news" and id(e) not in linked]
+    if not flagged and not linked:
         return entries
     cards = [e for e in flagged if not e.far and len(element_text(e.container)) <= _CARD_TEXT]
     counts = Counter(signature(e.container) for e in cards)
     grid = {id(e) for e in cards if counts[signature(e.container)] >= 3}
     out = []
     for e in entries:
-        if e in flagged and id(e) not in grid:
+        if id(e) in linked or (e in flagged and id(e) not in grid):
             skipped.note("news", e.cand.url)
             continue
         out.append(e)
@@ -207,6 +226,28 @@ _PERSON_ALT = re.compile(r"\b(?:portrait|headshot|porträt|portraitfoto|passfoto
                          re.IGNORECASE)
 
 
+_ROLE_LINE = re.compile(
+    r"\b(?:professor(?:in)?|lecturer|postdoc(?:toral)?|ph\.?\s?d\.?\s(?:student|candidate|researcher)|"
+    r"research(?:er| fellow| assistant| scientist| associate)|doktorand(?:in)?|"
+    r"wissenschaftliche[rn]?\s+mitarbeiter(?:in)?|profesora?|investigador[a]?|chercheur|chercheuse|"
+    r"ricercat(?:ore|rice)|(?:master|graduate|doctoral|undergraduate|bachelor)(?:'s)?\s+students?)\b",
+    re.IGNORECASE)
+
+
+def _role_line(e: Entry) -> bool:
+    """A short line of its own in the entry names a position ("Assistant Professor", "PhD
+    student"): the caption beside it is a person's name, not a project's title."""
+    if e.container is None or len(element_text(e.container)) > FAR_TEXT:
+        return False
+    for el in e.container.iter():
+        if not isinstance(el.tag, str):
+            continue
+        text = element_text(el)
+        if len(text) <= 60 and _ROLE_LINE.search(text) and e.display not in text:
+            return True
+    return False
+
+
 def _alt_says_person(e: Entry) -> bool:
     """The picture's own alt calls it a portrait ("Porträt", "野中先生の写真": Prof. Nonaka's photo)."""
     return e.cand is not None and bool(_PERSON_ALT.search(e.cand.alt or ""))
@@ -236,7 +277,7 @@ def drop_groups_without_people(entries: list[Entry], skipped: Skips) -> list[Ent
     drop = set()
     for group in groups.values():
         if len(group) >= 2 and not any(_personlike(e.display, e.key) or _person_container(e) or e.contact
-                                       or _alt_says_person(e) for e in group):
+                                       or _alt_says_person(e) or _role_line(e) for e in group):
             drop |= {id(e) for e in group}
     out = []
     for e in entries:

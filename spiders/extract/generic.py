@@ -25,6 +25,7 @@ from .entries import (
     drop_unsupported_singletons,
     filename_key,
     has_contact,
+    links_to_news,
     pairing_evidence,
     reject_shared_and_bad,
     signature,
@@ -353,7 +354,7 @@ def _name_only_entries(doc: Doc, text: PageText, entries: list[Entry], used: lis
     known = {e.key for e in entries}
     out: list[Entry] = []
     for n in text.names:
-        if not n.href or n.tier < 1 or n.key in known or doc.news.get(n.owner):
+        if not n.href or n.tier < 1 or n.key in known or doc.news.get(n.owner) or links_to_news(n.href):
             continue
         known.add(n.key)
         out.append(Entry(n.display, n.key, None, n.owner, n.order, n.href))

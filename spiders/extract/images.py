@@ -65,7 +65,7 @@ def _make(doc: Doc, anchor, img, raw: str | None, has_lazy: bool, source: str) -
             e = e.getparent()
     url = doc.resolve(raw) if raw else None
     cand = ImageCandidate(element=anchor, url=url, alt=alt, title=title, source=source)
-    reasons = context_reasons(doc, anchor, alt, title)
+    reasons = context_reasons(doc, anchor, alt, title, url)
     if url is None:
         reasons.add("no_url")
     else:

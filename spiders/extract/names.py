@@ -11,7 +11,7 @@ from functools import lru_cache
 
 from .lexicon import NON_NAME_WORDS as _NON_NAME_WORDS
 from .lexicon import is_known_first_name
-from .cjk import CJK_THEN_LATIN, is_cjk_name, is_short_cjk_name
+from .cjk import CJK_THEN_LATIN, LATIN_THEN_CJK, is_cjk_name, is_short_cjk_name
 
 __all__ = [
     "normalize_space",
@@ -96,7 +96,7 @@ _HYPHEN_TITLE_RE = re.compile(
 _CASED_TITLES = {"MEng", "BEng", "MEng.", "BEng."}  # "Meng" and "Beng" are surnames too
 _HYPHEN_TITLE_TAILS = {"prof", "ing", "inf", "kfm", "math", "phys", "chem", "biol", "psych", "doz", "wirt", "päd"}
 _LEADING_ONLY = {"mr", "ms", "mrs", "mx"}
-_TRAILING_ONLY = {"ma", "ba"}
+_TRAILING_ONLY = {"ma", "ba", "md"}  # degrees after the name ("…, MD, PhD"); "Md." before it is a name part
 
 
 def _is_title_token(tok: str, position: int, n_tokens: int) -> bool:
@@ -108,7 +108,7 @@ def _is_title_token(tok: str, position: int, n_tokens: int) -> bool:
     if t in _LEADING_ONLY:
         return position == 0
     if t in _TRAILING_ONLY:
-        return position == n_tokens - 1 and n_tokens > 2 and tok.strip(",;()").isupper()
+        return position >= 2 and n_tokens > 2 and tok.strip(",;()").isupper()
     if t in _TITLE_TOKENS:
         return True
     # "Dr.-Ing.", "Jun.-Prof", "Dipl-Inf": a dot or a title word after the hyphen ("Jun-Li" is a name)
@@ -188,6 +188,10 @@ _PARTICLES = {
 }
 
 
+_PARTICLES_ONLY = {"von", "van", "vom", "zu", "zum", "zur", "der", "den", "de", "del", "della", "degli", "dei",
+                   "des", "af", "av", "op", "het", "'t", "st.", "auf", "und"}
+
+
 _NON_NAME_SUFFIXES = (
     "heit", "keit", "schaft", "schaften", "logie", "logy", "ologies", "tät", "täten", "ismus", "tion",
     "tionen", "ungen", "ierung", "wesen", "technik", "wissenschaft", "wissenschaften", "ität", "ities",
@@ -241,15 +245,22 @@ def clean_name_text(text: str) -> str:
     return s.strip(" \t,;:·•|*–—-/\"'“”„«»").strip()
 
 
+_NICKNAME = re.compile(r"(?<=\w)\s+['\"“‘„«][^'\"”’“»\s]{2,15}['\"”’»]\s+(?=\w)")
+
+
 @lru_cache(maxsize=65536)
 def looks_like_person_name(text: str) -> bool:
     """True when *text* reads like one person's name (titles allowed, not a role/heading/sentence)."""
     s = clean_name_text(text)
     if is_cjk_name(strip_titles(s) if s else ""):
         return True
-    both = CJK_THEN_LATIN.match(s)
-    if both:
-        return looks_like_person_name(both.group("latin"))
+    s = _NICKNAME.sub(" ", s)  # Alexandra 'Lexa' Mink-Flacco
+    both = CJK_THEN_LATIN.match(s) or LATIN_THEN_CJK.match(s)
+    if both:  # "段 逸均 Yijun Duan", "关佶红 (Jihong Guan)", "Jihong Guan (关佶红)"
+        latin = both.group("latin").strip()
+        if latin.startswith("(") and latin.endswith(")"):
+            latin = latin[1:-1]
+        return looks_like_person_name(latin)
     if not s or len(s) > 90 or len(s) < 3:
         return False
     if _BAD_CHARS.search(s):
@@ -279,7 +290,9 @@ def looks_like_person_name(text: str) -> bool:
         return False
     if low[0] in {"der", "die", "das", "den", "des", "dem", "la", "le", "el", "the", "y", "i", "e"}:
         return False
-    if low[-1] in _PARTICLES and low[-1] not in {"y"}:
+    # a name does not end in a particle ("Hans von" is cut off), but capitalised "Das", "Le", "Do",
+    # "Du", "Ben" are surnames too (Amitava Das, Thi Le, Bo Du)
+    if low[-1] in _PARTICLES and low[-1] != "y" and (tokens[-1][0].islower() or low[-1] in _PARTICLES_ONLY):
         return False
     n_words = 0
     all_caps = 0
@@ -292,8 +305,9 @@ def looks_like_person_name(text: str) -> bool:
         if bare in _NON_NAME_WORDS or lt in _NON_NAME_WORDS:
             if not (bare in _SURNAMES_TOO and pos > 0 and is_known_first_name(tokens[0])):
                 return False
-        if len(lt) > 5 and lt.endswith(_NON_NAME_SUFFIXES) and lt not in _SUFFIX_EXCEPTIONS:
-            return False
+        if len(lt) > 5 and lt.endswith(_NON_NAME_SUFFIXES) and lt not in _SUFFIX_EXCEPTIONS \
+                and not (lt.endswith("ics") and pos == len(tokens) - 1 and pos > 0 and is_known_first_name(tokens[0])):
+            return False  # "Informatics" is no name, "Dávid Radovics" is
         seg = lt.rsplit("-", 1)[-1]  # "Kai-Hendrik" is judged by "hendrik"; "Wirtschaftsinformatik" whole
         if (len(seg) > 8 and seg.endswith("ung") and not seg.endswith(_KOREAN_UNG)) or (len(seg) >= 9 and seg.endswith("ik")):
             return False
