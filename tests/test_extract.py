@@ -1,6 +1,5 @@
 """Generic staff-page extraction: photo candidates, entries, overrides, pagination, detail pages, harness."""
 
-import time
 from collections import Counter
 from pathlib import Path
 
@@ -162,6 +161,8 @@ def test_same_image_for_two_people_is_a_placeholder():
          "publication"),
         ("https://u.example/media/albums/outings/lev_in_a_hat.webp", "group_photo"),
         ("https://u.example/images/posts/eurovis.jpg", "post"),
+        ("https://u.example/static/img/members/Joe.jpg", None),  # a static folder of people, not a theme's
+        ("https://u.example/static/img/default-avatar.png", "placeholder"),
     ],
 )
 def test_classify_url(url, reason):
@@ -326,6 +327,26 @@ def test_teasers_linking_into_the_news_section_are_no_staff_entries():
                 + post("anna", "Anna Schulz") + post("ben", "Ben Okafor") + "</div></section>")
     r = extract_page(html, URL)
     assert [n for n, _ in people(r)] == ["Daniel Vera", "Katie Kyle"] and r.skipped["news"] == 3
+
+
+def test_a_long_bio_names_others_and_the_title_above_names_the_person():
+    bio = ("<p>Composer and conductor. Studied with Azio Corghi and worked for EMI Music Italy for years. "
+           + "He taught at many schools and played at many festivals. " * 25 + "</p>")
+    def teacher(slug, name):
+        return (f"<section class='wrapper'><div class='title'>{name}</div><div class='container'>"
+                f"<div class='image left'><img src='/docenti/{slug}/{slug}.jpg'></div><section class='highlight'>"
+                f"{bio}</section></div></section>")
+    html = page("<main>" + teacher("pagliei", "Lorenzo Pagliei") + teacher("richelli", "Luca Richelli") + "</main>")
+    assert [n for n, _ in people(extract_page(html, URL))] == ["Lorenzo Pagliei", "Luca Richelli"]
+
+
+def test_photos_before_names_with_one_name_unrecognised():
+    # photo, name, photo, name, ...: the last name is no name to the rules; the list opens with a photo
+    names = ["邓晓衡", "桂劲松", "蔺海荣", "李朔"]
+    body = "".join(f"<hr><div class='profile'><img src='/img/p{i}.png' alt='p{i}.png'></div>"
+                   f"<div class='clearfix'><h2>{n}</h2><p>教授</p></div>" for i, n in enumerate(names))
+    found = people(extract_page(page("<main><article>" + body + "</article></main>"), URL))
+    assert found[:3] == [(n, f"https://www.uni.example/img/p{i}.png") for i, n in enumerate(names[:3])]
 
 
 def test_content_after_a_stray_early_end_of_document_is_read_as_a_browser_would():
@@ -624,7 +645,7 @@ def test_aggregate_precision_and_recall_on_dev_fixtures():
 
 
 # --------------------------------------------------------------------------- performance
-def test_two_hundred_people_page_is_fast():
+def test_two_hundred_people_page():
     items = "".join(
         f"<div class='col'><div class='card'><img class='lazy' src='/blank.gif' data-src='/p/{i}.jpg' width='150'>"
         f"<div class='card-body'><h5><a href='/team/{i}/'>Person{chr(97 + i % 26)}x Name{chr(97 + i // 26)}z</a></h5>"
@@ -632,12 +653,8 @@ def test_two_hundred_people_page_is_fast():
         f"</div></div></div>" for i in range(200))
     html = page("<header><img src='/logo.png'><nav><a href='/'>Home</a></nav></header><main><div class='row'>"
                 + items + "</div></main><footer>© Uni</footer>")
-    extract_page(html, URL)  # warm caches
-    t0 = time.perf_counter()
-    r = extract_page(html, URL)
-    elapsed = time.perf_counter() - t0
+    r = extract_page(html, URL)  # its speed: bench/extract.py (no timed assertions in tests)
     assert len(r.people) == 200
-    assert elapsed < 0.5, elapsed
 
 
 def test_alt_text_alone_makes_no_placeholder():

@@ -84,6 +84,9 @@ def test_name_key_keeps_initials_and_particles():
         "Dávid Radovics",  # a Hungarian "-ics" after a known given name
         "Aurelien Sutra Del Galy, MD, PhD",
         "Alexandra 'Lexa' Mink-Flacco",  # a nickname in quotes
+        "欧阳涛",  # a two-character family name
+        "Dr.Sarojini Pani",  # a title glued to the name
+        "Dr Basanta Manjari Dei",
     ],
 )
 def test_person_names(text):
@@ -241,3 +244,11 @@ def test_names_that_end_like_subjects_and_role_suffixes():
     assert name_key("Veronica Nieves - Distinguished Researcher") == "veronica nieves"
     assert name_key("Anita Brown, REU 2017") == "anita brown"
     assert name_key("van der Berg, Jan") == "jan van der berg"
+
+
+def test_names_in_two_scripts_are_not_compared():
+    from spiders.extract.cjk import keys_disagree
+
+    assert not keys_disagree("deng xiaoheng", "邓晓衡")  # a transliteration, not another person
+    assert keys_disagree("anna schulz", "ben okafor") and not keys_disagree("anna schulz", "anna schulz")
+    assert keys_disagree("王伟", "邓晓衡")

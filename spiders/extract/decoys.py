@@ -77,8 +77,8 @@ _DIR_NEWS = frozenset({"posts", "post", "news", "blog", "aktuelles", "neuigkeite
 _DIR_ALBUM = frozenset({"album", "albums", "fotoalbum", "photoalbum"})
 
 _THEME_PATH = re.compile(
-    r"/(?:wp-content/themes|sites/all/themes|themes|typo3conf/ext|_assets|\+\+theme\+\+|\+\+resource\+\+|"
-    r"static/(?:img|images)|assets/(?:img|images)/(?:layout|design|icons|ui))/",
+    r"/(?:(?:wp-content/themes|sites/all/themes|themes|typo3conf/ext|_assets|\+\+theme\+\+|\+\+resource\+\+|"
+    r"assets/(?:img|images)/(?:layout|design|icons|ui))/|static/(?:img|images)/[^/]+$)",
     re.IGNORECASE,
 )
 

@@ -14,6 +14,7 @@ import re
 from bisect import bisect_left
 from collections import Counter
 
+from .cjk import keys_disagree
 from .dom import Doc, element_text, is_page_link, tag_of
 from .images import ImageCandidate
 from .entries import (
@@ -97,8 +98,13 @@ def _in_name_list(doc: Doc, text: PageText, level, cand: NameCand) -> bool:
     return False
 
 
+_TITLE_CLASS = re.compile(r"^(?:title|name|heading|header|card-title|entry-title|person-name|member-name)$")
+
+
 def _heading_rank(el) -> int:
-    """1..6 for a name inside <h1>..<h6> (up to three levels up), 7 otherwise."""
+    """1..6 for a name inside <h1>..<h6> (up to three levels up), 6 for an element whose own class
+    calls it the title or name (<div class="title">), 7 otherwise."""
+    own = el
     for _ in range(4):
         if el is None:
             break
@@ -106,6 +112,8 @@ def _heading_rank(el) -> int:
         if len(t) == 2 and t[0] == "h" and t[1] in "123456":
             return int(t[1])
         el = el.getparent()
+    if own is not None and any(_TITLE_CLASS.match(c) for c in (own.get("class") or "").lower().split()):
+        return 6
     return 7
 
 
@@ -185,6 +193,8 @@ def find_entries(doc: Doc, text: PageText, cands: list[ImageCandidate], skipped:
                     break
                 continue
             chosen, status = decide_name(cs, s, repeats)
+            if status == "ambiguous" and level is not levels[-1]:
+                continue  # names in a bio compete; the entry's wider box may hold its title
             far = len(element_text(level)) > FAR_TEXT
             if chosen is not None and _in_name_list(doc, text, level, chosen):
                 # one name of an author or participant list: a paper's or an event's picture
@@ -195,9 +205,11 @@ def find_entries(doc: Doc, text: PageText, cands: list[ImageCandidate], skipped:
                 named = name_from_alt(s.alt) or name_from_alt(s.title)
                 if named and name_key(named) != chosen.key:
                     chosen, status = None, "no_name"
+            ev = chosen is not None and pairing_evidence(doc, chosen.display, chosen.key, s, chosen, strong_only=far)
+            if chosen is not None and far and not ev and level is not levels[-1]:
+                continue  # a lone name in a long bio ("EMI Music Italy"): the wider box may hold the title
             if chosen is not None:
                 url = detail_link_in(doc, text, level, chosen.key, s.element, chosen)
-                ev = pairing_evidence(doc, chosen.display, chosen.key, s, chosen, strong_only=far)
                 entries.append(Entry(chosen.display, chosen.key, s, level, doc.order[s.element], url, levels[-1], ev,
                                      far, has_contact(chosen.owner)))
                 used_containers.append(level)
@@ -231,7 +243,7 @@ def find_entries(doc: Doc, text: PageText, cands: list[ImageCandidate], skipped:
         alts = {id(s): alt for s, _, alt in items}
         alt_keys = {k: name_key(v) for k, v in alts.items() if v}
         pairs = sequence_pairs(doc, scope, [s for s, _, _ in items], free, alt_keys)
-        if any(alts[id(s)] and name_key(alts[id(s)]) != n.key for s, n in pairs):
+        if any(alts[id(s)] and keys_disagree(name_key(alts[id(s)]), n.key) for s, n in pairs):
             pairs = []  # the layout pairing contradicts the alt texts: trust neither
         for s, n in pairs:
             paired[id(s)] = n

@@ -12,6 +12,7 @@ Anything less regular returns no pairs: the caller then falls back to alt texts 
 
 from __future__ import annotations
 
+from .cjk import keys_disagree
 from .dom import Doc, tag_of
 from .images import ImageCandidate
 from .textlines import NameCand
@@ -135,8 +136,7 @@ def _alternating_pairs(scope, compact, kid_index, alt_keys: dict):
     def plausible(pairs, forward):
         out = []
         for s, nm in pairs:
-            ak = alt_keys.get(id(s))
-            if ak and ak != nm.key:
+            if keys_disagree(alt_keys.get(id(s)), nm.key):
                 continue
             rs, _ = _row_col(scope, s.element)
             rn, _ = _row_col(scope, nm.owner)
@@ -156,4 +156,10 @@ def _alternating_pairs(scope, compact, kid_index, alt_keys: dict):
         runs = plausible(heads, True)
         if len(runs) == len(heads):
             return runs
+    # as many each way (a name went unrecognised): the sequence's start tells the direction; read
+    # backwards, a list that opens with a photo would leave that first photo without a name
+    if fwd and compact[0][1] == 0:
+        return fwd
+    if bwd and compact[0][1] == 1 and compact[-1][1] == 0:
+        return bwd
     return []

@@ -121,7 +121,7 @@ _EDGE_PUNCT = " \t,;:·•|*–—-/\"'“”„«»‚‘’"
 
 def strip_titles(text: str) -> str:
     """Remove academic titles, degrees and salutations, keep the order of the rest."""
-    s = normalize_space(text)
+    s = _GLUED_TITLE.sub(r"\1. ", normalize_space(text))
     if not s:
         return ""
     s = _PAREN_RE.sub(" ", s)
@@ -188,7 +188,7 @@ _PARTICLES = {
 }
 
 
-_PARTICLES_ONLY = {"von", "van", "vom", "zu", "zum", "zur", "der", "den", "de", "del", "della", "degli", "dei",
+_PARTICLES_ONLY = {"von", "van", "vom", "zu", "zum", "zur", "der", "den", "de", "della", "degli",
                    "des", "af", "av", "op", "het", "'t", "st.", "auf", "und"}
 
 
@@ -238,9 +238,12 @@ def _word_ok(tok: str) -> bool:
     return True
 
 
+_GLUED_TITLE = re.compile(r"\b(Dr|Mr|Mrs|Ms|Prof|Smt|Sri|Shri)\.(?=[A-Z])")  # "Dr.Sarojini Pani"
+
+
 def clean_name_text(text: str) -> str:
     """Whitespace-normalise and remove a leading 'Name:' label and edge punctuation."""
-    s = normalize_space(text)
+    s = _GLUED_TITLE.sub(r"\1. ", normalize_space(text))
     s = _LABEL_RE.sub("", s)
     return s.strip(" \t,;:·•|*–—-/\"'“”„«»").strip()
 
