@@ -95,6 +95,7 @@ def cmd_evaluate(args) -> int:
         store = ObjectStore.from_settings(resolved)
         with console.status("evaluating") as status:
             metrics = evaluate_run(store, args.run, args.model, controls=controls, blur_sigma=args.blur,
+                                   saliency={"auto": None, "on": True, "off": False}[args.saliency],
                                    on_step=lambda text: status.update(text))
         out = Path(args.out) if args.out else resolved.home / "reports" / metrics["run"]
         report = download_report(store, metrics["run"], out)
@@ -246,6 +247,9 @@ def add_ml_commands(sub) -> None:
                         "blur, lodo, all or none (default)")
     p.add_argument("--blur", type=float, default=0.08, metavar="FRACTION",
                    help="blur control: Gaussian sigma as a fraction of the crop side (default 0.08)")
+    p.add_argument("--saliency", choices=["auto", "on", "off"], default="auto",
+                   help="where the model looks (occlusion maps; Grad-CAM for cnn/vggface) on a few test faces per "
+                        "class; auto (default): with the controls")
     p.add_argument("--out", metavar="DIR", help="local copy of the report (default: <home>/reports/<run>)")
     p.add_argument("--json", action="store_true", help="print the metrics as JSON")
     p.set_defaults(func=cmd_evaluate)

@@ -41,6 +41,13 @@ def summary_markdown(metrics: dict, links: dict[str, str], hours: int) -> str:
              f"**Face or website?** `{metrics.get('verdict', 'not assessed')}`: {metrics.get('verdict_reason', '')}",
              "", "## Confound controls", ""]
     lines += [f"- **{name.replace('_', ' ')}**: {c['finding']}" for name, c in metrics.get("controls", {}).items()]
+    looks = metrics.get("saliency") or {}
+    for method in looks.get("methods", []):
+        r = looks.get(method) or {}
+        if r.get("face_share") is not None:
+            lines += ["", f"Where the model looks ({method.replace('_', '-')}, {r['n']} test faces): "
+                          f"{r['face_share']:.0%} of the saliency inside the face ellipse, which covers "
+                          f"{r['face_area']:.0%} of the crop."]
     lines += ["", f"## Report and pictures (links valid {hours} h)", ""]
     lines += [f"- [{name}]({url})" for name, url in sorted(links.items(), key=lambda kv: kv[0] != "report.html")]
     return "\n".join(lines) + "\n"

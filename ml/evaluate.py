@@ -60,8 +60,11 @@ def test_probabilities(store: ObjectStore, predictor: Predictor, ids: list[str])
 
 def evaluate_run(store: ObjectStore, run_id: str | None = None, kind: str = "probe", *,
                  controls: Iterable[str] = (), blur_sigma: float = ctl.DEFAULT_BLUR, n_permutations: int = 2000,
-                 seed: int = 0, on_step: Callable[[str], None] | None = None) -> dict:
-    """Metrics and report of a run (default: the latest of `kind`) on the current test split."""
+                 seed: int = 0, saliency: bool | None = None, on_step: Callable[[str], None] | None = None) -> dict:
+    """Metrics and report of a run (default: the latest of `kind`) on the current test split.
+
+    Saliency maps ("where the model looks") belong to the face-or-website analysis: computed
+    when any control runs, unless `saliency` says otherwise."""
     step = on_step or (lambda _: None)
     wanted = parse_controls(controls)
     run_id = run_id or latest_run_id(store, kind)
@@ -75,23 +78,27 @@ def evaluate_run(store: ObjectStore, run_id: str | None = None, kind: str = "pro
                            f"every test photo ({excluded}) was used to train or validate run {run_id}: retrain "
                            "on the current splits")
     step("predicting the test split")
+    ids, truth, groups = test["id"].tolist(), test["category"].tolist(), test["group"].tolist()
+    maps = None
     with tempfile.TemporaryDirectory(prefix="evaluate-") as tmp:
         predictor = Predictor(download_run(store, run_id, Path(tmp)))
-        ids = test["id"].tolist()
+        labels = predictor.labels
+        unknown = sorted(set(truth) - set(labels))
+        if unknown:
+            raise RuntimeError(f"the test split has categories the model never learned: {unknown}; retrain on "
+                               "the current splits")
         proba = test_probabilities(store, predictor, ids)
-    labels, truth = predictor.labels, test["category"].tolist()
-    unknown = sorted(set(truth) - set(labels))
-    if unknown:
-        raise RuntimeError(f"the test split has categories the model never learned: {unknown}; retrain on "
-                           "the current splits")
-    metrics = evaluate_predictions(truth, proba, labels, groups=test["group"].tolist(),
-                                   n_permutations=n_permutations, seed=seed)
+        shown = examples(ids, truth, proba, labels, groups=groups)
+        if (bool(wanted) if saliency is None else saliency):
+            step("saliency: where the model looks")
+            maps, pictured = saliency_of(store, predictor, ids, truth, shown)
+    metrics = evaluate_predictions(truth, proba, labels, groups=groups, n_permutations=n_permutations, seed=seed)
     index = read_merged_index(store)
     placed = ctl.with_departments(splits, index)
     metrics.update(run=run_id, kind=run.kind, data_fingerprint=fingerprint,
                    same_data_as_training=fingerprint == run.config.get("data_fingerprint"),
                    excluded_trained_ids=excluded,
-                   examples=examples(ids, truth, proba, labels, groups=test["group"].tolist()),
+                   examples=shown,
                    per_department=ctl.per_department(placed.drop_duplicates("id").set_index("id").loc[ids]
                                                      .reset_index(), proba, labels))
     predicted = np.asarray(labels)[np.argmax(proba, axis=1)]
@@ -101,9 +108,42 @@ def evaluate_run(store: ObjectStore, run_id: str | None = None, kind: str = "pro
                                        step=step)
     metrics.update(decide_verdict(metrics))
     metrics["provenance"] = provenance(splits, index)
+    if maps is not None:
+        metrics["saliency"] = maps.to_json(set(pictured))
     step("writing the report")
-    write_report(store, run_id, metrics)
+    write_report(store, run_id, metrics, saliency=maps)
     return metrics
+
+
+SALIENCY_PER_CLASS = 2  # crops per true class in the mean maps (the probe embeds 17 copies of each)
+SALIENCY_PICTURED = 2  # of them, example faces per class in the report's picture
+
+
+def saliency_of(store: ObjectStore, predictor: Predictor, ids: list[str], truth: list[str], shown: dict):
+    """Maps for a few test crops per class, the report's examples first; (summary, pictured ids)."""
+    from ml.saliency import OCCLUSION_GRID, saliency_maps
+
+    of_class: dict[str, list[str]] = {}
+    for label, rows in shown.items():
+        for kind in ("true_positives", "false_negatives", "false_positives"):
+            of_class.setdefault(label, []).extend(r["id"] for r in rows.get(kind, []) if r.get("true") == label)
+    for i, label in zip(ids, truth):
+        of_class.setdefault(label, []).append(i)
+    chosen = {label: list(dict.fromkeys(v))[:SALIENCY_PER_CLASS] for label, v in of_class.items()}
+    pictured = [i for label in predictor.labels for i in chosen.get(label, [])[:SALIENCY_PICTURED]]
+    crops = {i: store.get_bytes(crop_key(i)) for v in chosen.values() for i in v}
+    by_id = dict(zip(ids, truth))
+    pool = None
+    if predictor.kind == "probe" and len(crops) * (OCCLUSION_GRID ** 2 + 1) >= 64:
+        from ml.embeddings import embedding_pool
+
+        pool = embedding_pool(ctl.embed_workers())
+    try:
+        summary = saliency_maps(predictor, crops, {i: by_id[i] for i in crops}, detector=predictor.cropper, pool=pool)
+    finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
+    return summary, pictured
 
 
 def run_controls(store, run, splits, placed, main: dict, wanted: list[str], *, blur_sigma: float,
@@ -150,8 +190,9 @@ def learned_ids(store: ObjectStore, run_id: str) -> set[str] | None:
         return None
 
 
-def write_report(store: ObjectStore, run_id: str, metrics: dict) -> dict[str, bytes]:
-    """Render and upload the report; report.html goes last (its presence means complete)."""
+def write_report(store: ObjectStore, run_id: str, metrics: dict, saliency=None) -> dict[str, bytes]:
+    """Render and upload the report; report.html goes last (its presence means complete).
+    `saliency`: this evaluation's ml.saliency.SaliencySummary, for its pictures."""
     from ml.report import build_report
 
     try:
@@ -159,8 +200,9 @@ def write_report(store: ObjectStore, run_id: str, metrics: dict) -> dict[str, by
     except KeyNotFound:
         history = {}
     wanted = {row["id"] for rows in metrics["examples"].values() for kind in rows.values() for row in kind}
+    wanted |= set((metrics.get("saliency") or {}).get("examples", []))
     images = {i: store.get_bytes(crop_key(i)) for i in sorted(wanted) if store.exists(crop_key(i))}
-    files = build_report(metrics, history, images)
+    files = build_report(metrics, history, images, saliency=saliency)
     for name in sorted(files, key=lambda n: n == REPORT_LAST):
         store.put_bytes(report_key(run_id, name), files[name], content_type(name))
     return files

@@ -187,6 +187,18 @@ def _decode_crop(data: bytes | None) -> np.ndarray | None:
         return None
 
 
+def decoded_crops(images: dict[str, bytes], ids: list[str]) -> dict[str, np.ndarray]:
+    """Full-size RGB pixels of the crops among `ids` that decode."""
+    out = {}
+    for i in ids:
+        try:
+            with Image.open(io.BytesIO(images[i])) as image:
+                out[i] = np.asarray(image.convert("RGB"))
+        except (KeyError, UnidentifiedImageError, OSError, ValueError):
+            continue
+    return out
+
+
 def _caption(row: dict) -> str:
     confidence = _finite(row.get("confidence"))
     confidence_text = "—" if confidence is None else f"{confidence:.2f}"

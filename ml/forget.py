@@ -184,8 +184,10 @@ def _reports_showing(store: ObjectStore, ids: set[str]) -> list[str]:
     runs = []
     for obj in store.list(REPORTS):
         if obj.key.endswith("/metrics.json"):
-            examples = json.loads(store.get_bytes(obj.key)).get("examples", {})
+            metrics = json.loads(store.get_bytes(obj.key))
+            examples = metrics.get("examples", {})
             shown = {row["id"] for per_class in examples.values() for rows in per_class.values() for row in rows}
+            shown |= set((metrics.get("saliency") or {}).get("examples", []))
             if shown & ids:
                 runs.append(obj.key[len(REPORTS):].split("/", 1)[0])
     return sorted(runs)
@@ -198,11 +200,13 @@ def _strip_report(store: ObjectStore, run_id: str, ids: set[str]) -> None:
     for per_class in metrics.get("examples", {}).values():
         for kind, rows in per_class.items():
             per_class[kind] = [r for r in rows if r["id"] not in ids]
+    if metrics.get("saliency"):
+        metrics["saliency"]["examples"] = [i for i in metrics["saliency"].get("examples", []) if i not in ids]
     metrics["redacted"] = "examples removed on request; rerun `academic-faces evaluate` for a new report"
     store.put_bytes(key, json.dumps(metrics, indent=1).encode(), "application/json")
     for obj in list(store.list(f"{REPORTS}{run_id}/")):
         name = obj.key.rsplit("/", 1)[-1]
-        if name in REPORT_PICTURES or name.startswith("examples-"):
+        if name in REPORT_PICTURES or name.startswith(("examples-", "saliency-examples")):
             store.delete(obj.key)
 
 

@@ -356,8 +356,9 @@ def _examples(doc: _Document, metrics: dict, images: dict[str, bytes]) -> None:
 
 # ---------- the report ----------
 
-def build_report(metrics: dict, history: dict, images: dict[str, bytes]) -> dict[str, bytes]:
+def build_report(metrics: dict, history: dict, images: dict[str, bytes], saliency=None) -> dict[str, bytes]:
     """Files by name: report.html, report.md, metrics.json and the PNGs they show."""
+    from ml import saliency_report
     doc = _Document()
     _header(doc, metrics)
     doc.add(Heading("Verdict"), paragraph(verdict(metrics)))
@@ -367,6 +368,8 @@ def build_report(metrics: dict, history: dict, images: dict[str, bytes]) -> dict
     _class_distribution(doc, metrics)
     _confusion(doc, metrics)
     _controls(doc, metrics)
+    saliency_report.section(doc, metrics, saliency, figures.decoded_crops(images, _dict(metrics.get("saliency"))
+                                                                          .get("examples", [])), _labels(metrics))
     _per_department(doc, metrics)
     _training(doc, history)
     _examples(doc, metrics, images)

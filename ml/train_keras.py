@@ -218,7 +218,7 @@ def train_keras(data_dir: Path, config: KerasTrainConfig, out_dir: Path, *,
                         val_accuracy=val_accuracy, params=params, extra=extra)
 
 
-def _fit_input(x: np.ndarray, shape: tuple[int, int, int]) -> np.ndarray:
+def fit_input(x: np.ndarray, shape: tuple[int, int, int]) -> np.ndarray:
     """Raw pixel batch -> the model's (H, W, C): grey/RGB conversion and bilinear resize
     (as ``image_dataset_from_directory`` does)."""
     import tensorflow as tf
@@ -246,7 +246,7 @@ def predict_keras(model_path: Path, images: np.ndarray, *, batch_size: int = 64)
 
     register_custom_objects()
     model = keras.models.load_model(str(model_path), compile=False)
-    x = _fit_input(images, tuple(model.input_shape[1:]))
+    x = fit_input(images, tuple(model.input_shape[1:]))
     if len(x) == 0:
         return np.zeros((0, model.output_shape[-1]), dtype=np.float32)
     return np.asarray(model.predict(x, batch_size=batch_size, verbose=0), dtype=np.float32)

@@ -91,6 +91,7 @@ def test_random_labels_report_chance_and_per_image_split_leaks(cli, store, tmp_p
     # The real report opens offline in headless Chromium with its heatmap and example grids.
     states, fetched = render_page(tmp_path / "probe-report" / "report.html", tmp_path / "report.png")
     assert states["confusion-heatmap"]["width"] > 0 and states["controls"]["width"] > 0
+    assert states["saliency-mean"]["width"] > 0 and states["saliency-examples"]["width"] > 0  # with the controls
     assert {f"examples-{c}" for c in CATEGORIES} <= {i for i, s in states.items() if s["width"] > 0}
     assert all(url.startswith("data:") for url in fetched)
     shown = [row["id"] for rows in metrics_examples(tmp_path) for row in rows]
@@ -101,6 +102,8 @@ def test_random_labels_report_chance_and_per_image_split_leaks(cli, store, tmp_p
     assert cnn_metrics["run"] == cnn["run"]
     assert_chance(cnn_metrics)
     assert cnn_metrics["controls"]["blur"]["status"] == "done"
+    looks = cnn_metrics["saliency"]
+    assert looks["methods"] == ["occlusion", "grad_cam"] and looks["grad_cam"]["n"] == looks["occlusion"]["n"] > 0
 
     compared = cli("report", "compare", probe["run"], cnn["run"]).stdout
     assert probe["run"] in compared and cnn["run"] in compared and "leave-one-department-out" in compared

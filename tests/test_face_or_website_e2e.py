@@ -6,7 +6,8 @@
   never relies on the face (photo_style or context_only) must be above chance.
 * face signal: sex from lfw_labels.csv as the label, both "departments" publishing the LFW
   photos unchanged. face_only must be above chance; the verdict face_signal or mixed (hair
-  stays in context_only, and hair carries sex too).
+  stays in context_only, and hair carries sex too); the occlusion maps put most of their
+  weight inside the face ellipse.
 """
 from __future__ import annotations
 
@@ -51,11 +52,11 @@ def import_departments(cli, folder, departments: dict[str, list[tuple[str, list[
         cli("import", str(manifest), "--slug", f"uni-a-{category}")
 
 
-def train_and_evaluate(cli, folder, controls: str = DECIDING) -> dict:
+def train_and_evaluate(cli, folder, controls: str = DECIDING, saliency: str = "auto") -> dict:
     cli("preprocess", "--workers", "2")
     cli("train", "--model", "probe")
-    return json.loads(cli("evaluate", "--controls", controls, "--json", "--out", str(folder / "report"),
-                          timeout=600).stdout)
+    return json.loads(cli("evaluate", "--controls", controls, "--saliency", saliency, "--json", "--out",
+                          str(folder / "report"), timeout=600).stdout)
 
 
 def show(metrics: dict) -> str:
@@ -80,7 +81,7 @@ def test_each_website_publishing_in_its_own_style_is_not_a_face_signal(cli, tmp_
             (p, [publish(open(path, "rb").read(), style) for path in lfw_people(2)[p]["paths"][:2]]) for p in chosen]
     import_departments(cli, tmp_path, departments)
     # the two controls that never rely on the face (face_only runs in the test below)
-    metrics = train_and_evaluate(cli, tmp_path, "photo_style,context_only")
+    metrics = train_and_evaluate(cli, tmp_path, "photo_style,context_only", saliency="off")
     print("\n[website style]", show(metrics))
     controls = metrics["controls"]
     assert metrics["verdict"] != "face_signal", show(metrics)
@@ -107,3 +108,10 @@ def test_a_label_the_face_carries_is_found_in_the_face(cli, tmp_path):
     assert above_chance(metrics["controls"]["face_only"]), show(metrics)
     assert metrics["verdict"] in ("face_signal", "mixed"), show(metrics)
     assert metrics["controls"]["face_only"]["paired"]["n_test"] == metrics["n_test"]
+    # where the model looks: mostly inside the face ellipse, which covers about a quarter of the crop
+    looks = metrics["saliency"]["occlusion"]
+    print("[sex] saliency", looks)
+    assert looks["n"] == 4 and looks["face_share"] > 0.5 > looks["face_area"], looks
+    report = tmp_path / "report"
+    assert (report / "saliency-mean.png").stat().st_size > 0 and (report / "saliency-examples.png").stat().st_size > 0
+    assert "Where the model looks" in (report / "report.html").read_text()

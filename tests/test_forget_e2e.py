@@ -27,7 +27,7 @@ def test_forget_a_person_everywhere_and_forever(cli, store, tmp_path):
         cli("crawl", "--departments", str(registry), env=fast, timeout=600)
         cli("preprocess", "--workers", "2")
         trained = run_json(cli("train", "--model", "probe"))
-        cli("evaluate")
+        evaluated = json.loads(cli("evaluate", "--saliency", "on", "--json").stdout)
         learned = set(store.get_bytes(f"models/{trained['run']}/data_ids.txt").decode().split())
         person = next(p for d in truth.departments for p in d.people if p.sha256[:20] in learned)
         photo_id = person.sha256[:20]
@@ -54,12 +54,22 @@ def test_forget_a_person_everywhere_and_forever(cli, store, tmp_path):
         assert audit["images"] == 1 and audit["runs_trained_on_removed_data"] == [trained["run"]]
         assert person.name not in json.dumps(audit)
 
+        # A person the report shows with a saliency map: the pictures of faces go, the mean maps stay.
+        run = evaluated["run"]
+        shown_id = evaluated["saliency"]["examples"][0]
+        shown = next(p for d in truth.departments for p in d.people if p.sha256[:20] == shown_id)
+        assert store.exists(f"reports/{run}/saliency-examples.png")
+        cli("forget", "--name", shown.name)
+        assert not store.exists(f"reports/{run}/saliency-examples.png") and store.exists(f"reports/{run}/saliency-mean.png")
+        stripped = json.loads(store.get_bytes(f"reports/{run}/metrics.json"))
+        assert shown_id not in stripped["saliency"]["examples"] and not any(shown_id in k for k in keys_of(store))
+
         # The person is never collected again, though the site still shows them.
         cli("crawl", "--departments", str(registry), env=fast, timeout=600)
     index = read_merged_index(store)
-    assert photo_id not in set(index["id"]) and not any(photo_id in k for k in keys_of(store))
+    assert not {photo_id, shown_id} & set(index["id"]) and not any(photo_id in k for k in keys_of(store))
     reports = [json.loads(store.get_bytes(o.key)) for o in store.list("raw/crawl-reports/")]
-    assert sum(r["stats"].get("skip/denied", 0) for r in reports) == 1
+    assert sum(r["stats"].get("skip/denied", 0) for r in reports) == 2  # both forgotten people
     cli("preprocess", "--workers", "2")
     assert photo_id.encode() not in store.get_bytes("preprocessed/splits.csv")
     again = run_json(cli("train", "--model", "probe"))

@@ -49,6 +49,7 @@ def test_preprocess_and_train_flows(prefect_api, settings, store, tmp_path, monk
     summary = Artifact.get(f"evaluation-{key}").data
     assert "Confound controls" in summary and "**blur**" in summary and "report.html" in summary
     assert f"**Face or website?** `{evaluated['verdict']}`" in summary
+    assert "Where the model looks (occlusion, 4 test faces)" in summary  # saliency runs with the controls
     link = re.search(r"\((http[^)]+)\)", Artifact.get(f"report-{key}").data).group(1)  # a presigned URL
     assert "X-Amz-Expires=7200" in link
     with urllib.request.urlopen(link) as response:

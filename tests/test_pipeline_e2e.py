@@ -37,6 +37,9 @@ def test_demo_runs_the_pipeline_then_unchanged_stages_are_skipped(cli, store, se
     assert metrics["verdict"] in ("no_signal", "face_signal", "context_signal", "mixed", "inconclusive")
     assert "Face or website?" in report.read_text() and (report.parent / "model_card.md").is_file()
     assert store.exists(f"reports/{run}/model_card.md")
+    # ... and where the model looks: occlusion maps of test faces, and their mean per class
+    assert (report.parent / "saliency-mean.png").is_file() and (report.parent / "saliency-examples.png").is_file()
+    assert metrics["saliency"]["occlusion"]["n"] > 0 and "Where the model looks" in report.read_text()
 
     registry = settings.home / "demo-departments.yaml"
     # `demo` started a temporary Prefect server of its own, as a user's would; the reruns use

@@ -143,6 +143,27 @@ def test_controls_picture_only_when_a_control_is_done():
     assert "<code>academic-faces evaluate --controls all</code>" in files["report.html"].decode()
 
 
+def test_saliency_section_with_maps_and_without(crops):
+    from ml.face_mask import nominal_ellipse
+    from ml.saliency import SaliencyMap, SaliencySummary, face_share
+
+    ids, _, data = crops
+    e = nominal_ellipse(128, 128)
+    heat = np.zeros((128, 128), dtype=np.float32)
+    heat[60:80, 54:74] = 1.0
+    summary = SaliencySummary(["occlusion", "grad_cam"], [
+        SaliencyMap(i, label, label, method, heat, e, face_share(heat, e))
+        for i, label in ((ids[0], "economics"), (ids[1], "computer science")) for method in ("occlusion", "grad_cam")])
+    metrics = {"per_class": {"economics": {}, "computer science": {}}, "saliency": summary.to_json({ids[0]})}
+    files = build_report(metrics, {}, {ids[0]: data[ids[0]]}, saliency=summary)
+    _assert_png(files["saliency-mean.png"])
+    _assert_png(files["saliency-examples.png"])
+    md = files["report.md"].decode()
+    assert "## Where the model looks" in md and "Grad-CAM (HiResCAM)" in md and "1.00" in md
+    bare = build_report({"run": "r1"}, {}, {})
+    assert "saliency-mean.png" not in bare and "--saliency on" in bare["report.md"].decode()
+
+
 def test_safe_names_reduce_and_deduplicate():
     names = safe_names(["a b", "a/b", "a_b", "<>", "ok-1"])
     assert names == {"a b": "a_b", "a/b": "a_b-2", "a_b": "a_b-3", "<>": "class", "ok-1": "ok-1"}
@@ -162,7 +183,8 @@ def test_markdown_links_only_returned_files(report):
 def test_markdown_sections_in_order(report):
     markdown = report["report.md"].decode()
     headings = ["# Evaluation of run", "## Verdict", "## Face or website?", "## Summary", "## Per class",
-                "## Class distribution", "## Confusion matrix", "## Confound controls", "## Per department",
+                "## Class distribution", "## Confusion matrix", "## Confound controls", "## Where the model looks",
+                "## Per department",
                 "## Training curves", "## Examples per class", "## Model card"]
     positions = [markdown.index(h) for h in headings]
     assert positions == sorted(positions)
