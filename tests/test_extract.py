@@ -163,6 +163,9 @@ def test_same_image_for_two_people_is_a_placeholder():
         ("https://u.example/images/posts/eurovis.jpg", "post"),
         ("https://u.example/static/img/members/Joe.jpg", None),  # a static folder of people, not a theme's
         ("https://u.example/static/img/default-avatar.png", "placeholder"),
+        ("https://u.example/site/_assets/team/y_wei.jpg", None),  # a people folder inside an assets folder
+        ("https://u.example/wp-content/themes/uni/img/person.png", "placeholder"),
+        ("https://ui-avatars.com/api/?name=Nour+Al+Khatib&size=200", "placeholder"),  # initials drawn for a name
     ],
 )
 def test_classify_url(url, reason):
@@ -347,6 +350,19 @@ def test_photos_before_names_with_one_name_unrecognised():
                    f"<div class='clearfix'><h2>{n}</h2><p>教授</p></div>" for i, n in enumerate(names))
     found = people(extract_page(page("<main><article>" + body + "</article></main>"), URL))
     assert found[:3] == [(n, f"https://www.uni.example/img/p{i}.png") for i, n in enumerate(names[:3])]
+
+
+def test_next_js_images_sized_by_css_and_names_broken_over_two_heading_lines():
+    # Next.js writes width="0" height="0" and sizes by CSS; a heading breaks a name with <br>;
+    # an "svg-icon" in the card is an icon, no second picture of the entry
+    def card(slug, first, last):
+        return (f"<div class='card'><img alt='' width='0' height='0' style='height:250px;width:250px' "
+                f"src='/images/{slug}.jpg'><h2 class='card-title'>{first}<br>{last}</h2><p>Professor</p>"
+                f"<img src='/media/CU.svg' class='svg-icon svg-baseline'></div>")
+    html = page("<main><div class='grid'>" + card("ap", "Adriano", "C. M. Pereira")
+                + card("wm", "Wagner", "Meira Jr.") + "</div></main>")
+    assert people(extract_page(html, URL)) == [("Adriano C. M. Pereira", "https://www.uni.example/images/ap.jpg"),
+                                               ("Wagner Meira Jr.", "https://www.uni.example/images/wm.jpg")]
 
 
 def test_content_after_a_stray_early_end_of_document_is_read_as_a_browser_would():

@@ -70,6 +70,15 @@ _DIR_WORK = frozenset({"papers", "paper", "publications", "publication", "pubs",
 # picture whatever the bundle's own folder is called; people's bundles call theirs "avatar"
 _BUNDLE_SECTIONS = _DIR_WORK | {"talk", "talks", "post", "posts", "event", "events", "news", "blog"}
 
+# services that draw an avatar from a name or a hash
+_GENERATED_AVATAR_HOSTS = frozenset({"ui-avatars.com", "api.dicebear.com", "avatars.dicebear.com", "robohash.org",
+                                     "source.boringavatars.com", "placehold.co", "via.placeholder.com",
+                                     "placeholder.com", "dummyimage.com", "placekitten.com", "picsum.photos"})
+
+# folders of people's pictures: a theme's asset folder holding one is content ("_assets/team/y_wei.jpg")
+_PEOPLE_DIRS = frozenset({"team", "people", "members", "member", "staff", "faculty", "personen", "mitarbeiter",
+                          "portraits", "portrait", "headshots", "photos", "fotos", "authors", "author"})
+
 # pictures of blog posts and news items, by their own folder ("/images/posts/eurovis.jpg")
 _DIR_NEWS = frozenset({"posts", "post", "news", "blog", "aktuelles", "neuigkeiten"})
 
@@ -78,7 +87,7 @@ _DIR_ALBUM = frozenset({"album", "albums", "fotoalbum", "photoalbum"})
 
 _THEME_PATH = re.compile(
     r"/(?:(?:wp-content/themes|sites/all/themes|themes|typo3conf/ext|_assets|\+\+theme\+\+|\+\+resource\+\+|"
-    r"assets/(?:img|images)/(?:layout|design|icons|ui))/|static/(?:img|images)/[^/]+$)",
+    r"assets/(?:img|images)/(?:layout|design|icons|ui))/)",
     re.IGNORECASE,
 )
 
@@ -169,6 +178,8 @@ def classify_url(url: str | None) -> str | None:
         return "svg"
     if any(s in joined for s in _PLACEHOLDER_SUBSTR) or tokset & _PLACEHOLDER_TOKENS:
         return "placeholder"
+    if "://" in url and urlsplit(url).hostname in _GENERATED_AVATAR_HOSTS:
+        return "placeholder"  # initials or pattern drawn for a name, no photo
     if dirs and dirs[-1] in _DIR_PLACEHOLDER:  # /img/mugshots/placeholders/meerkat.png
         return "placeholder"
     m = _DIM_IN_NAME.search("_".join(toks))
@@ -182,7 +193,7 @@ def classify_url(url: str | None) -> str | None:
         return "group_photo"
     if any(s in joined for s in _BUILDING_SUBSTR) or tokset & _BUILDING_TOKENS:
         return "building"
-    if _THEME_PATH.search(urlsplit(url).path if "://" in url else url):
+    if _THEME_PATH.search(urlsplit(url).path if "://" in url else url) and not set(dirs) & _PEOPLE_DIRS:
         return "placeholder"  # a design asset of the site's theme used where a portrait would be
     return None
 
@@ -199,16 +210,21 @@ def _declared_large(el) -> bool:
 
 
 def declared_tiny(el) -> bool:
+    """Width or height declared below 40 px. The style attribute wins over the width/height
+    attributes, as in a browser; 0 there means "not given" (Next.js writes width="0" height="0"
+    and sizes the picture by CSS)."""
+    style = (el.get("style") or "").lower()
+    styled = {}
+    for prop in ("width", "height"):
+        m = re.search(r"(?:^|[;\s])" + prop + r"\s*:\s*(\d+)px", style)
+        if m:
+            styled[prop] = int(m.group(1))
+    if any(v < 40 for v in styled.values()):
+        return True
     for attr in ("width", "height"):
         d = dim(el.get(attr))
-        if d is not None and d < 40:
+        if attr not in styled and d is not None and 0 < d < 40:
             return True
-    style = (el.get("style") or "").lower()
-    if style:
-        for prop in ("width", "height"):
-            m = re.search(r"(?:^|[;\s])" + prop + r"\s*:\s*(\d+)px", style)
-            if m and int(m.group(1)) < 40:
-                return True
     return False
 
 
@@ -257,8 +273,9 @@ def context_reasons(doc: Doc, el, alt: str, title: str, url: str | None = None) 
             # person's Scholar or LinkedIn page is common on lab pages (icons name themselves in
             # their file names, which classify_url reads)
             reasons.add("icon")
-    if re.search(r"(?:^|\s)(?:icon|icons|fa|social|social-links|share|sprite)(?:$|\s|-)", " ".join(class_tokens(el))):
-        reasons.add("icon")
+    if re.search(r"(?:^|[\s_-])(?:icon|icons|fa|social|social-links|share|sprite)(?:$|[\s_-])",
+                 " ".join(class_tokens(el))):
+        reasons.add("icon")  # "icon", "fa-user", "svg-icon"
     low_alt = normalize_space(alt).lower()
     if low_alt:
         if re.search(r"\blogo\b|\bwappen\b", low_alt):

@@ -81,7 +81,7 @@ webmaster redaktion ansprechperson vorzimmer assistentin assistent sekretärinne
 affiliated adjunct affiliate lecturer instructor instructors teaching emeriti retired staff faculty
 abschlussarbeiten theses thesis dissertation dissertationen diplom kolloquium colloquium workshop
 konferenz conference tagung award awards förderung funding drittmittel kooperation kooperationen partner
-partners sponsoren netzwerk network career careers apply bewerbung posted author authors autor autoren
+partners sponsoren netzwerk network career careers apply bewerbung posted author authors autor autoren alumnus alumna
 """.split()
 )
 

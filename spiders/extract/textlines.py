@@ -296,6 +296,21 @@ def build_page_text(doc: Doc) -> PageText:
         tier = 3 if _name_class(el) else 1 if el in leading else 0
         names.append(NameCand(text, key, tier, el, order[el], href))
 
+    # a heading that breaks a name over two lines ("<h2>Adriano<br>C. M. Pereira</h2>") names one
+    # person; its parts alone read as a given name and a shorter name
+    for el in body.iter(*HEADING_TAGS):
+        if el not in visible or doc.chrome.get(el) or not any(tag_of(c) == "br" for c in el.iter()):
+            continue
+        text = clean_name_text(element_text(el))
+        if not text or len(text) > 80 or not looks_like_person_name(text):
+            continue
+        key = name_key(text)
+        if (id(el), key) not in seen:
+            seen.add((id(el), key))
+            inside = {id(x) for x in el.iter()}
+            names[:] = [n for n in names if id(n.owner) not in inside]  # its parts are no names of their own
+            names.append(NameCand(text, key, 3, el, order[el], None))
+
     names.sort(key=lambda n: n.order)
     multi.sort(key=lambda m: m[0])
     more.sort(key=lambda m: m.order)
