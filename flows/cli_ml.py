@@ -21,7 +21,13 @@ def _split_config(args):
         raise CliError(f"--ratios wants three numbers like 0.7,0.2,0.1, got {args.ratios!r}") from None
     if abs(train + test + validation - 1) > 1e-6 or min(train, test, validation) < 0:
         raise CliError(f"--ratios must be non-negative and sum to 1, got {args.ratios}")
-    return SplitConfig(train=train, test=test, validation=validation, seed=args.seed, by=args.split_by)
+    from spiders.roles import resolve_roles
+
+    try:
+        roles = resolve_roles(args.roles)
+    except ValueError as exc:
+        raise CliError(f"--roles: {exc}") from None
+    return SplitConfig(train=train, test=test, validation=validation, seed=args.seed, by=args.split_by, roles=roles)
 
 
 def cmd_preprocess(args) -> int:
@@ -52,6 +58,10 @@ def cmd_train(args) -> int:
     from ml.train import reproduce, train
 
     console = _console()
+    if args.tune < 0:
+        raise CliError(f"--tune wants a number of search trials, 0 (no search) or more, got {args.tune}")
+    if args.tune and args.reproduce:
+        raise CliError("--tune and --reproduce do not go together: a reproduced run repeats its own search, if any")
     config = {k: v for k, v in {"epochs": args.epochs, "seed": args.seed, "batch_size": args.batch_size,
                                 "weights_path": args.weights,
                                 "mixed_precision": args.mixed_precision or None}.items() if v is not None}
@@ -61,12 +71,17 @@ def cmd_train(args) -> int:
     def on_epoch(epoch: int, logs: dict) -> None:
         console.log(f"epoch {epoch + 1}: " + ", ".join(f"{k} {v:.4f}" for k, v in sorted(logs.items())
                                                       if isinstance(v, (int, float))))
+
+    def on_trial(number: int, params: dict, score: float) -> None:
+        shown = ", ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in params.items())
+        console.log(f"trial {number + 1}/{args.tune}: inner score {score:.4f} ({shown})")
     with storage_settings(_settings(args)) as resolved:
         store = ObjectStore.from_settings(resolved)
         if args.reproduce:
-            run = reproduce(store, resolved, args.reproduce, on_epoch=on_epoch)
+            run = reproduce(store, resolved, args.reproduce, on_epoch=on_epoch, on_trial=on_trial)
         else:
-            run = train(store, resolved, args.model, config=config, on_epoch=on_epoch)
+            run = train(store, resolved, args.model, config=config, on_epoch=on_epoch, tune=args.tune,
+                        on_trial=on_trial)
     print(json.dumps({"run": run.run_id, "kind": run.kind, "metrics": run.metrics}, indent=1, default=str))
     return 0
 
@@ -80,6 +95,10 @@ def _interval(m: dict | None) -> str:
     if not m or m.get("status", "done") != "done":
         return "—" if not m else m["status"].replace("_", " ")
     return f"{m['accuracy']:.3f} ({m['ci_low']:.3f}-{m['ci_high']:.3f})"
+
+
+def _excess(e: dict | None) -> str:
+    return "—" if not e else f"{e['estimate']:+.3f} ({e['ci_low']:+.3f} to {e['ci_high']:+.3f})"
 
 
 def cmd_evaluate(args) -> int:
@@ -125,6 +144,10 @@ def _print_evaluation(metrics: dict) -> None:
                       "validated on (the splits changed since)[/yellow]")
     for name, control in metrics.get("controls", {}).items():
         console.print(f"[bold]{name.replace('_', ' ')}[/bold]: {control['finding']}")
+    if metrics.get("tuning"):
+        t = metrics["tuning"]
+        console.print(f"[bold]tuning[/bold] ({t['n_trials']} trials): best inner score {t['best_inner_score']:.3f}, "
+                      f"test accuracy {t['test_accuracy']:.3f}, gap {_number(t.get('gap'))}. {t['note']}")
     if metrics.get("verdict"):
         console.print(f"[bold]face or website?[/bold] {metrics['verdict']}: {metrics['verdict_reason']}")
 
@@ -142,6 +165,8 @@ COMPARE_ROWS = (("kind", lambda m: m["kind"]), ("data", lambda m: m["data_finger
                 ("leave-one-department-out",  # reports before the context controls named it in full
                  lambda m: _interval(m.get("controls", {}).get("lodo", m.get("controls", {}).get(
                      "leave_one_department_out")))),
+                ("demographic baseline", lambda m: _interval(m.get("controls", {}).get("demographic"))),
+                ("excess over demographic", lambda m: _excess(m.get("excess_over_demographic"))),
                 ("face or website?", lambda m: m.get("verdict") or "-"))
 
 
@@ -227,6 +252,9 @@ def add_ml_commands(sub) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--split-by", choices=["person", "department"], default="person",
                    help="person: no person in two splits; department: every department in one split")
+    p.add_argument("--roles", default="all",
+                   help="role classes kept in the splits: 'academic' (professor, researcher, doctoral, lecturer), "
+                        "'all' (default), or a list like professor,lecturer (see spiders/roles.yaml)")
     p.set_defaults(func=cmd_preprocess)
 
     p = sub.add_parser("train", help="train a model on the preprocessed splits (a new run in models/)")
@@ -237,6 +265,9 @@ def add_ml_commands(sub) -> None:
     p.add_argument("--weights", help="vggface: path of rcmalli_vggface_tf_notop_vgg16.h5")
     p.add_argument("--mixed-precision", action="store_true", help="float16 compute (useful on GPUs)")
     p.add_argument("--reproduce", metavar="RUN", help="train again from RUN's config (same data required)")
+    p.add_argument("--tune", type=int, default=0, metavar="N",
+                   help="first search N hyper-parameter settings (seeded) with person-grouped validation on "
+                        "train + validation only; the best trains the model (default 0: no search)")
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("evaluate", help="metrics and report of a trained run on the test split (reports/<run>/)")
@@ -244,7 +275,7 @@ def add_ml_commands(sub) -> None:
     p.add_argument("--model", choices=["cnn", "vggface", "probe"], default="probe")
     p.add_argument("--controls", default="none", metavar="LIST",
                    help="confound controls to run (they retrain the model): face_only, context_only, photo_style, "
-                        "blur, lodo, all or none (default)")
+                        "blur, lodo, demographic (perceived gender only), all or none (default)")
     p.add_argument("--blur", type=float, default=0.08, metavar="FRACTION",
                    help="blur control: Gaussian sigma as a fraction of the crop side (default 0.08)")
     p.add_argument("--saliency", choices=["auto", "on", "off"], default="auto",

@@ -60,10 +60,16 @@ def cmd_run(args) -> int:
 
     models = parse_models(args.models)
     parse_controls(args.controls)  # a clear error before anything runs
+    from spiders.roles import resolve_roles
+
+    try:
+        resolve_roles(args.roles)
+    except ValueError as exc:
+        raise CliError(f"--roles: {exc}") from None
     departments_file = str(settings.departments_file) if args.departments else None
     result = pipeline(departments_file=departments_file, only=args.only, models=models, epochs=args.epochs,
                       controls=args.controls, fan_out=args.fan_out, recrawl_after_hours=args.recrawl_after,
-                      force=args.force)
+                      force=args.force, roles=args.roles)
     table_console().print(stage_table(result["stages"]))
     reports = _with_store(settings, lambda store: [download_report(store, run, settings.home / "reports" / run)
                                                    for run in result["reports"]])
@@ -143,6 +149,7 @@ def add_ops_commands(sub) -> None:
     p.add_argument("--models", default="probe", help="comma-separated: probe, cnn, vggface (default probe)")
     p.add_argument("--epochs", type=int, help="maximum epochs for cnn/vggface")
     p.add_argument("--controls", default="none", help="confound controls: blur, lodo, all or none (default)")
+    p.add_argument("--roles", default="all", help="role classes kept in the splits: academic, all (default) or a list")
     p.add_argument("--fan-out", action="store_true",
                    help="one crawl-department flow run per department on the work pool (needs `deploy`)")
     add_recrawl_after(p)

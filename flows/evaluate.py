@@ -41,6 +41,9 @@ def summary_markdown(metrics: dict, links: dict[str, str], hours: int) -> str:
              f"**Face or website?** `{metrics.get('verdict', 'not assessed')}`: {metrics.get('verdict_reason', '')}",
              "", "## Confound controls", ""]
     lines += [f"- **{name.replace('_', ' ')}**: {c['finding']}" for name, c in metrics.get("controls", {}).items()]
+    if excess := metrics.get("excess_over_demographic"):
+        lines += ["", f"Excess over the demographic baseline (perceived gender alone): {excess['estimate']:+.3f} "
+                      f"(95 % CI {excess['ci_low']:+.3f} to {excess['ci_high']:+.3f}, paired by person)."]
     looks = metrics.get("saliency") or {}
     for method in looks.get("methods", []):
         r = looks.get(method) or {}
@@ -57,7 +60,7 @@ def summary_markdown(metrics: dict, links: dict[str, str], hours: int) -> str:
 def evaluate_flow(run: str | None = None, model: str = "probe", controls: str = "none", blur: float = 0.08,
                   link_hours: int = 24) -> dict:
     """Evaluate `run` (default: the latest `model` run); `controls`: face_only, context_only, photo_style,
-    blur, lodo (comma-separated), all or none."""
+    blur, lodo, demographic (comma-separated), all or none."""
     wanted = parse_controls(controls)
     hours = max(1, min(int(link_hours), MAX_LINK_HOURS))
     with storage_settings(load_settings()):  # one embedded S3 server for all tasks

@@ -31,6 +31,7 @@ from infra.store import ObjectStore, keys
 from ml.evaluate import REPORT_LAST, parse_controls, report_key
 from ml.preprocess import SPLITS
 from ml.runs import MODELS
+from spiders.roles import resolve_roles
 
 
 
@@ -76,8 +77,8 @@ def run_stage(stage: str, params: dict, force: bool, run: Callable[[], dict],
     return {"stage": stage, "status": "ran", "seconds": round(seconds, 2), "outputs": outputs}
 
 
-def _preprocess(size: int, split_by: str, seed: int) -> dict:
-    result = preprocess_flow(size=size, split_by=split_by, seed=seed)
+def _preprocess(size: int, split_by: str, seed: int, roles: str) -> dict:
+    result = preprocess_flow(size=size, split_by=split_by, seed=seed, roles=roles)
     return {"crops": result["crops"], "rejects": result["rejects"], "groups": result["groups"]}
 
 
@@ -94,12 +95,15 @@ def _evaluate(run: str, controls: str, blur: float) -> dict:
 
 @flow(name="retrain", log_prints=True)
 def retrain(models: list[str] | None = None, epochs: int | None = None, seed: int = 0, controls: str = "none",
-            blur: float = 0.08, size: int = 128, split_by: str = "person", force: bool = False) -> list[dict]:
-    """Preprocess, then train and evaluate each model; stages with unchanged inputs are skipped."""
+            blur: float = 0.08, size: int = 128, split_by: str = "person", force: bool = False,
+            roles: str = "all") -> list[dict]:
+    """Preprocess, then train and evaluate each model; stages with unchanged inputs are skipped.
+    `roles`: role classes kept in the splits ('academic', 'all', or a list)."""
     rows, models = [], models or ["probe"]
+    kept = list(resolve_roles(roles))  # by class, not as typed: the fingerprint sees what is kept
     with storage_settings(load_settings()):  # one embedded S3 server for every stage
-        rows.append(run_stage("preprocess", {"size": size, "split_by": split_by, "seed": seed}, force,
-                              lambda: _preprocess(size, split_by, seed)))
+        params = {"size": size, "split_by": split_by, "seed": seed, **({"roles": kept} if kept else {})}
+        rows.append(run_stage("preprocess", params, force, lambda: _preprocess(size, split_by, seed, roles)))
         for kind in models:
             trained = run_stage(f"train-{kind}", {"epochs": epochs, "seed": seed}, force,
                                 lambda kind=kind: _train(kind, epochs, seed))
@@ -115,11 +119,12 @@ def retrain(models: list[str] | None = None, epochs: int | None = None, seed: in
 @flow(name="pipeline", log_prints=True)
 def pipeline(departments_file: str | None = None, only: list[str] | None = None, models: list[str] | None = None,
              epochs: int | None = None, seed: int = 0, controls: str = "none", fan_out: bool = False,
-             recrawl_after_hours: float = 12.0, force: bool = False, link_hours: int = 24) -> dict:
+             recrawl_after_hours: float = 12.0, force: bool = False, link_hours: int = 24, roles: str = "all") -> dict:
     """The whole job: crawl, preprocess, train `models`, evaluate them; the final artifact links the reports."""
     with storage_settings(crawl_settings(departments_file)):
         crawl_row = crawl_stage(departments_file, only, fan_out, recrawl_after_hours, force)
-        rows = [crawl_row, *retrain(models=models, epochs=epochs, seed=seed, controls=controls, force=force)]
+        rows = [crawl_row, *retrain(models=models, epochs=epochs, seed=seed, controls=controls, force=force,
+                                    roles=roles)]
         links = report_links(rows, link_hours)
     create_markdown_artifact(key="pipeline-summary", markdown=summary_markdown(rows, links, link_hours))
     if crawl_row["status"] == "failed":  # the other stages ran on the data there was; the run still fails

@@ -6,12 +6,13 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
 from flows.retries import STORAGE_RETRIES
-from flows.summaries import preprocess_rows
+from flows.summaries import preprocess_rows, role_rows
 from infra.services import storage_settings
 from infra.settings import load_settings
 from infra.store import ObjectStore
 from ml.preprocess import PreprocessSummary, crop_step, group_step, split_step
 from ml.split import SplitConfig
+from spiders.roles import resolve_roles
 
 
 def _store(settings) -> ObjectStore:
@@ -45,14 +46,19 @@ def split(config: SplitConfig, summary: PreprocessSummary) -> PreprocessSummary:
 
 @flow(name="preprocess", log_prints=True)
 def preprocess(size: int = 128, workers: int | None = None, train: float = 0.7, test: float = 0.2,
-               validation: float = 0.1, seed: int = 0, split_by: str = "person") -> dict:
-    config = SplitConfig(train=train, test=test, validation=validation, seed=seed, by=split_by)
+               validation: float = 0.1, seed: int = 0, split_by: str = "person", roles: str = "all") -> dict:
+    """`roles`: role classes kept in the splits ('academic', 'all', or a list such as 'professor,lecturer')."""
+    config = SplitConfig(train=train, test=test, validation=validation, seed=seed, by=split_by,
+                         roles=resolve_roles(roles))
     with storage_settings(load_settings()):  # keeps an embedded S3 server up for all tasks
         summary = crop(size, workers)
         groups = group()
         summary = split(config, summary)
     create_table_artifact(key="preprocess-balance", table=preprocess_rows(summary),
                           description="images per category and split")
+    if role_rows(summary):
+        create_table_artifact(key="preprocess-roles", table=role_rows(summary),
+                              description="photos per role class and category; 'in splits' says what the split kept")
     reasons = "\n".join(f"| {k} | {v} |" for k, v in sorted(summary.reject_reasons.items())) or "| none | 0 |"
     create_markdown_artifact(key="preprocess-summary", markdown=(
         f"# Preprocess\n\n{summary.images} images in the index; {summary.crops_total} crops, "

@@ -50,6 +50,16 @@ def preprocess_rows(summary) -> list[dict]:
     return [{k: (v.item() if hasattr(v, "item") else v) for k, v in row.items()} for row in balance.to_dict("records")]
 
 
+def role_rows(summary) -> list[dict]:
+    """One row per role class: photos per category, and whether the split kept them."""
+    counts = getattr(summary, "roles", None)
+    if counts is None or counts.empty:
+        return []
+    wide = counts.pivot_table(index=["role_class", "kept"], columns="category", values="photos", fill_value=0)
+    return [{"role": role, "in splits": "yes" if kept else "no", **{c: int(v) for c, v in row.items()}}
+            for (role, kept), row in wide.sort_index(level=[1, 0], ascending=[False, True]).iterrows()]
+
+
 def preprocess_tables(summary):
     from rich.table import Table
 
@@ -64,6 +74,12 @@ def preprocess_tables(summary):
         for row in rows:
             balance.add_row(*(f"{v:.3f}" if isinstance(v, float) else str(v) for v in row.values()))
         tables.append(balance)
+    roles = role_rows(summary)
+    if roles:
+        table = Table(*roles[0].keys(), title="roles (photos per category)")
+        for row in roles:
+            table.add_row(*(str(v) for v in row.values()))
+        tables.append(table)
     if summary.reject_reasons:
         reasons = Table("reason", "images", title="rejects")
         for reason, count in sorted(summary.reject_reasons.items(), key=lambda kv: -kv[1]):

@@ -20,6 +20,7 @@ COLUMNS = [
     "page_url", "department", "university", "slug", "name_key",
     "sha256", "width", "height", "content_type", "bytes", "image_key",
     "etag", "last_modified", "status", "first_seen", "last_seen",
+    "title", "role", "role_class",  # who the person is, as printed on the page (spiders/roles.py)
 ]
 # present: seen in the latest crawl; vanished: the person/photo is no longer on the site;
 # replaced: the person is still there with a different photo (a newer row).
@@ -38,6 +39,8 @@ def empty_index() -> pd.DataFrame:
 def normalise(frame: pd.DataFrame) -> pd.DataFrame:
     """Index columns in order, with their types; extra columns are kept after them."""
     frame = frame.copy()
+    if "role_class" not in frame and len(frame):
+        frame["role_class"] = "unknown"  # a shard written before roles were kept
     for column in COLUMNS:
         if column not in frame:
             frame[column] = pd.NA

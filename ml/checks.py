@@ -66,8 +66,10 @@ def check_index(index: pd.DataFrame, allowed_categories: set[str] | None = None)
     return problems
 
 
-def check_splits(splits: pd.DataFrame, index: pd.DataFrame, rejected_ids: set[str], crop_ids: set[str]) -> list[str]:
-    """The split is leak-free, complete in crops, free of rejects and labelled as the index says."""
+def check_splits(splits: pd.DataFrame, index: pd.DataFrame, rejected_ids: set[str], crop_ids: set[str],
+                 roles: tuple[str, ...] = ()) -> list[str]:
+    """The split is leak-free, complete in crops, free of rejects, labelled as the index says and,
+    with a role filter, holds only those roles."""
     missing = [c for c in SPLIT_COLUMNS if c not in splits.columns]
     if missing:
         return [f"splits lack columns {missing}"]
@@ -104,6 +106,11 @@ def check_splits(splits: pd.DataFrame, index: pd.DataFrame, rejected_ids: set[st
     known = ids.isin(label)
     if (~known).any():
         problems.append(f"{int((~known).sum())} split id(s) not in the index: {_examples(ids[~known])}")
+    if roles and "role_class" in index:
+        role_of = dict(zip(index["id"].astype(str), index["role_class"].astype("string").fillna("unknown")))
+        other = ~ids.map(role_of).isin(roles)
+        if other.any():
+            problems.append(f"{int(other.sum())} split id(s) with a role outside {list(roles)}: {_examples(ids[other])}")
     expected = ids.map(label).astype("string").fillna("")
     wrong = known & (splits["category"].astype("string").fillna("") != expected)
     if wrong.any():

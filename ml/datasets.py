@@ -86,13 +86,14 @@ def augmentation(seed: int = 0, *, rotation: float = ROTATION, zoom: float = ZOO
     ], name="augmentation")
 
 
-def augment_dataset(ds, seed: int = 0):
-    """Map :func:`augmentation` over a batched training set (per-sample random transforms).
+def augment_dataset(ds, seed: int = 0, *, strength: float = 1.0):
+    """Map :func:`augmentation` over a batched training set (per-sample random transforms);
+    ``strength`` scales the rotation and zoom ranges (1: the study's).
 
     The map runs sequentially: the layers' seed generators are stateful, and a sequential
     map keeps the random stream, and so a run, reproducible from the seed.
     """
     import tensorflow as tf
 
-    aug = augmentation(seed)
+    aug = augmentation(seed, rotation=ROTATION * strength, zoom=ZOOM * strength)
     return ds.map(lambda x, y: (aug(x, training=True), y)).prefetch(tf.data.AUTOTUNE)

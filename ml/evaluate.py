@@ -19,11 +19,12 @@ from ml.model_card import provenance
 from ml.predict import Predictor
 from ml.runs import MODELS, download_run, latest_run_id, load_run, read_json
 from ml.train import DATA_IDS, load_splits
+from ml.tune import TUNING_FILE, tuning_gap
 from ml.verdict import decide_verdict
 
 REPORTS = "reports/"
 # the order they run and appear in; the context controls first, they decide the verdict
-CONTROL_NAMES = ("face_only", "context_only", "photo_style", "blur", "lodo")
+CONTROL_NAMES = ("face_only", "context_only", "photo_style", "blur", "lodo", "demographic")
 REPORT_LAST = "report.html"  # written last: once it exists, the whole report does
 
 
@@ -106,13 +107,28 @@ def evaluate_run(store: ObjectStore, run_id: str | None = None, kind: str = "pro
     metrics["controls"] = run_controls(store, run, splits, placed, metrics, wanted, blur_sigma=blur_sigma,
                                        index=index, main_correct=main_correct, n_permutations=n_permutations, seed=seed,
                                        step=step)
+    if (excess := (metrics["controls"].get("demographic") or {}).get("excess_over_demographic")) is not None:
+        metrics["excess_over_demographic"] = excess  # before the verdict, whose reason may name it
     metrics.update(decide_verdict(metrics))
-    metrics["provenance"] = provenance(splits, index)
+    tuning = tuning_of(store, run_id)
+    if tuning is not None:  # a tuned run: its search's best inner score next to this test accuracy
+        metrics["tuning"] = tuning_gap(tuning, metrics["accuracy"])
+    metrics["provenance"] = provenance(splits, index, split_roles(store))
     if maps is not None:
         metrics["saliency"] = maps.to_json(set(pictured))
     step("writing the report")
     write_report(store, run_id, metrics, saliency=maps)
     return metrics
+
+
+def split_roles(store: ObjectStore) -> list[str]:
+    """The role classes the current splits kept ([]: everyone), from preprocessed/split_config.json."""
+    from ml.preprocess import SPLIT_CONFIG
+
+    try:
+        return list(json.loads(store.get_bytes(SPLIT_CONFIG)).get("roles") or [])
+    except KeyNotFound:
+        return []
 
 
 SALIENCY_PER_CLASS = 2  # crops per true class in the mean maps (the probe embeds 17 copies of each)
@@ -164,13 +180,18 @@ def run_controls(store, run, splits, placed, main: dict, wanted: list[str], *, b
             if name not in wanted:
                 out[name] = ctl.not_run(name)
                 continue
-            step(f"control: {name.replace('_', ' ')}" + ("" if name == "photo_style" else f" (retrains {run.kind})"))
+            step(f"control: {name.replace('_', ' ')}" + ("" if name in ("photo_style", "demographic")
+                                                          else f" (retrains {run.kind})"))
             if name == "face_only":
                 out[name] = cc.face_only_control(store, run.kind, config, splits, pool=pool, **common)
             elif name == "context_only":
                 out[name] = cc.context_only_control(store, run.kind, config, splits, pool=pool, **common)
             elif name == "photo_style":
                 out[name] = cc.photo_style_control(store, splits, index=index, **common)
+            elif name == "demographic":
+                from ml.demographic import demographic_control
+
+                out[name] = demographic_control(store, splits, **common)
             elif name == "blur":
                 out[name] = ctl.blur_control(store, run.kind, config, splits, sigma_fraction=blur_sigma, pool=pool,
                                              **common)
@@ -180,6 +201,14 @@ def run_controls(store, run, splits, placed, main: dict, wanted: list[str], *, b
         if pool is not None:
             pool.shutdown(cancel_futures=True)
     return out
+
+
+def tuning_of(store: ObjectStore, run_id: str) -> dict | None:
+    """The run's hyper-parameter search (models/<run>/tuning.json); None for untuned runs."""
+    try:
+        return read_json(store, f"{MODELS}{run_id}/{TUNING_FILE}")
+    except KeyNotFound:
+        return None
 
 
 def learned_ids(store: ObjectStore, run_id: str) -> set[str] | None:

@@ -58,6 +58,10 @@ _ABOVE = {
                    "quality, pixel size and file format of the whole original photo) scores {numbers}, above chance "
                    "({chance}): the categories' photos differ photographically, so any model can score by "
                    "recognising the website's photo style.",
+    "demographic": "A classifier that sees only perceived gender (one number per photo: the probability that the "
+                   "face is perceived as female) scores {numbers}, above chance ({chance}): the categories differ in "
+                   "their shares of perceived women and men, so any model that recognises gender scores this much "
+                   "without knowing anything about the field.",
 }
 _AT_CHANCE = {
     "blur": ("On heavily blurred crops", "That does not show that the signal needs facial detail: a weaker signal "
@@ -66,11 +70,13 @@ _AT_CHANCE = {
     "context_only": ("With the face hidden,", "A weaker signal around the face is not excluded."),
     "photo_style": ("From photo style alone (never seeing a face)", "The photos' technical style may still differ "
                     "between the categories by less than this test can see."),
+    "demographic": ("From perceived gender alone", "The categories' shares of perceived women and men may still "
+                    "differ by less than this test can see."),
 }
 
 
 def finding(control: str, r: dict) -> str:
-    """The finding of one of blur, face_only, context_only, photo_style."""
+    """The finding of one of blur, face_only, context_only, photo_style, demographic."""
     if beats_chance(r):
         text = _ABOVE[control].format(numbers=numbers(r), chance=f"{r['chance']:.3f}")
     else:

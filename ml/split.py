@@ -25,6 +25,7 @@ class SplitConfig:
     validation: float = 0.1
     seed: int = 0
     by: str = "person"  # or "department": each department website wholly in one split
+    roles: tuple[str, ...] = ()  # role classes kept (spiders/roles.py); empty: everyone
 
     def __post_init__(self):
         ratios = self.ratios()
@@ -37,7 +38,12 @@ class SplitConfig:
         return {"train": self.train, "test": self.test, "validation": self.validation}
 
     def as_dict(self) -> dict:
-        return asdict(self)
+        out = asdict(self)
+        if self.roles:
+            out["roles"] = list(self.roles)
+        else:
+            del out["roles"]  # configurations from before role filtering stay equal to today's default
+        return out
 
 
 def _order_key(seed: int, unit: str) -> bytes:

@@ -43,6 +43,9 @@ class KerasTrainConfig:
     patience: int = 15                  # early stopping on val_accuracy, best weights restored
     top_epochs: int = 50                # vggface step 1
     augment: bool = True
+    augment_strength: float = 1.0       # x the study's rotation and zoom ranges (tuning knob); 0: none
+    dropout: float = 0.5                # cnn: before the softmax
+    dense_units: int = 64               # cnn: width of the dense layer
     mixed_precision: bool = False
     weights_path: str | None = None     # VGGFace weights; None: cache / download
     allow_download: bool = True
@@ -59,6 +62,8 @@ class KerasTrainConfig:
             raise ValueError(f"channels must be 1 or 3 (3 for vggface), got {self.channels}")
         if self.epochs < 1 or self.batch_size < 1 or self.image_size < 32:
             raise ValueError("epochs and batch_size must be >= 1, image_size >= 32")
+        if not (0 <= self.dropout < 1 and self.dense_units >= 1 and self.augment_strength >= 0):
+            raise ValueError("dropout must be in [0, 1), dense_units >= 1, augment_strength >= 0")
         if self.weights_path is not None:
             self.weights_path = str(self.weights_path)
 
@@ -124,8 +129,8 @@ def _datasets(data_dir: Path, config: KerasTrainConfig, labels: list[str], *, au
     color = "grayscale" if config.channels == 1 else "rgb"
     common = dict(image_size=config.image_size, color_mode=color, batch_size=config.batch_size, labels=labels)
     train = load_split(data_dir, "train", shuffle=True, seed=config.seed, **common)
-    if augment:
-        train = augment_dataset(train, config.seed)
+    if augment and config.augment_strength > 0:
+        train = augment_dataset(train, config.seed, strength=config.augment_strength)
     return train, load_split(data_dir, "validation", shuffle=False, **common)
 
 
@@ -135,7 +140,8 @@ def _train_cnn(data_dir, config, labels, out_dir, on_epoch):
     from ml.models.cnn import build_cnn
 
     train, val = _datasets(data_dir, config, labels, augment=config.augment)
-    model = build_cnn(len(labels), (config.image_size, config.image_size, config.channels))
+    model = build_cnn(len(labels), (config.image_size, config.image_size, config.channels),
+                      dense_units=config.dense_units, dropout=config.dropout)
     optimizer = keras.optimizers.Adam() if config.learning_rate is None else \
         keras.optimizers.Adam(learning_rate=config.learning_rate)
     model.compile(optimizer=optimizer, loss="categorical_crossentropy", metrics=["accuracy"])

@@ -15,6 +15,8 @@ RULE (also printed in the report):
 "above chance" is the same test everywhere: permutation p < 0.05 and the interval's lower
 end above chance. Blur and leave-one-department-out inform the reader but do not enter the
 rule: blurred crops keep face-derived cues, and lodo is impossible in the study's design.
+Neither does the demographic baseline (perceived gender alone): where the reason speaks of a
+face signal, it adds when the main model's excess over that baseline is not above 0.
 """
 from __future__ import annotations
 
@@ -77,4 +79,16 @@ def decide_verdict(metrics: dict) -> dict:
         verdict, reason = "inconclusive", ("The main model is above chance, but neither the face region alone nor "
                                            "its context alone is: the signal may need both, or the controls lack "
                                            "the power to show it.")
+    if verdict in ("face_signal", "mixed"):
+        reason += _demographic_note(metrics)
     return {**out, "verdict": verdict, "verdict_reason": reason}
+
+
+def _demographic_note(metrics: dict) -> str:
+    """A face signal that perceived gender alone explains as well is not a field signal."""
+    from ml.demographic import excess_sentence
+
+    excess = metrics.get("excess_over_demographic")
+    if not excess or excess["ci_low"] > 0:
+        return ""
+    return excess_sentence(excess) + " The face signal may be no more than that mix."

@@ -14,6 +14,7 @@ class PhotoItem:
     name_key: str      # normalised for matching (titles stripped)
     page_url: str      # page the person was found on (listing or detail page)
     image_url: str
+    role: str | None = None  # the role text printed with the person on the page, if any
     body: bytes | None = field(default=None, repr=False)  # None: not modified since the last crawl (304)
     etag: str | None = None
     last_modified: str | None = None

@@ -96,7 +96,7 @@ class StaffSpider(scrapy.Spider):
         return cls(url, callback=callback or self.parse, errback=self.page_failed, meta=meta,
                    dont_filter=dont_filter)
 
-    def photo_request(self, name: str, photo_url: str, page_url: str):
+    def photo_request(self, name: str, photo_url: str, page_url: str, role: str | None = None):
         """One request per photo URL; later people claiming the same URL are only recorded."""
         if photo_url.startswith("data:"):
             self.skip("data_uri", photo_url[:60], name, image=True)
@@ -117,14 +117,14 @@ class StaffSpider(scrapy.Spider):
             return
         self.crawler.stats.inc_value("people/found")
         if self.settings.getbool("DRY_RUN"):
-            self.found_people.append({"name": name, "photo_url": photo_url, "page_url": page_url})
+            self.found_people.append({"name": name, "photo_url": photo_url, "page_url": page_url, "role": role})
             if self.settings.getbool("PREVIEW_THUMBNAILS"):  # a preview shows each face, small
                 yield scrapy.Request(photo_url, callback=self.thumbnail_received, errback=self.thumbnail_failed,
                                      meta={"download_maxsize": self.settings.getint("IMAGE_MAX_BYTES"),
                                            "found": self.found_people[-1]}, dont_filter=True)
             return
         meta = {"download_maxsize": self.settings.getint("IMAGE_MAX_BYTES"), "handle_httpstatus_list": [304],
-                "person": name, "page_url": page_url}
+                "person": name, "role": role, "page_url": page_url}
         # Conditional request for anything seen before, stored or rejected.
         validators = self.known_images.get(photo_url)
         rejected = self.rejected.get(photo_url)
@@ -171,12 +171,12 @@ class StaffSpider(scrapy.Spider):
         rendered = bool(response.meta.get("rendered"))
         for person in result.people:
             if person.photo_url:
-                yield from self.photo_request(person.name, person.photo_url, response.url)
+                yield from self.photo_request(person.name, person.photo_url, response.url, person.role)
             elif person.detail_url and not self.follows_links:
                 self.unfollowed.append({"name": person.name, "detail_url": person.detail_url,
                                         "page_url": response.url})
             elif person.detail_url and self.department.allows(person.detail_url):
-                carry = {"expected_name": person.name}
+                carry = {"expected_name": person.name, "listed_role": person.role}
                 yield self.page_request(person.detail_url, render=rendered, callback=self.parse_detail,
                                         meta={"carry": carry, **carry})
             else:
@@ -199,11 +199,13 @@ class StaffSpider(scrapy.Spider):
             scripts = "<script" in response.text.lower()
             if self._should_render(response, scripts):
                 yield self.page_request(response.url, render=True, callback=self.parse_detail, dont_filter=True,
-                                        meta={"expected_name": expected})
+                                        meta={"expected_name": expected,
+                                              "listed_role": response.meta.get("listed_role")})
             else:
                 self.skip("no_photo", response.url, expected)
             return
-        yield from self.photo_request(person.name, person.photo_url, response.url)
+        yield from self.photo_request(person.name, person.photo_url, response.url,
+                                      response.meta.get("listed_role") or person.role)
 
     def _should_render(self, response, has_scripts: bool) -> bool:
         return self.department.render_js == "auto" and has_scripts and not response.meta.get("rendered")
@@ -221,7 +223,7 @@ class StaffSpider(scrapy.Spider):
         shown_name, key = self.stored_name(meta["person"])
         item = PhotoItem(
             slug=dept.slug, category=dept.category, department=dept.department, university=dept.university,
-            name=shown_name, name_key=key, page_url=meta["page_url"],
+            name=shown_name, name_key=key, page_url=meta["page_url"], role=meta.get("role"),
             image_url=response.request.url,
             body=None if response.status == 304 else response.body,
             etag=_header(response, b"ETag"), last_modified=_header(response, b"Last-Modified"),

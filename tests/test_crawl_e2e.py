@@ -141,3 +141,33 @@ def test_dry_run_lists_people_and_stores_nothing(cli, demo, settings, store):
     assert {p.name for p in cs.people} <= {p["name"] for p in found[0]["people"]}
     assert len(found[0]["people"]) == len(cs.people) + 3 and found[0]["skipped"]
     assert demo["server"].image_bodies_served == images_before  # pages only, never photos
+
+
+def test_roles_are_kept_and_preprocess_roles_academic_leaves_admin_and_students_out(cli, crawl, demo, demo_settings,
+                                                                                     demo_store):
+    from infra.settings import settings_env
+    from ml.preprocess import SPLITS, read_csv
+
+    if read_merged_index(demo_store).empty:
+        crawl()
+    truth = {p.sha256: p for p in demo["truth"].people}
+    index = present(demo_store)
+    assert {"title", "role", "role_class"} <= set(index.columns)
+    rows = index[index["sha256"].isin(truth)]
+    right = sum(row.role_class == truth[row.sha256].role_class for row in rows.itertuples())
+    wrong = [(row.name, row.role, row.role_class, truth[row.sha256].role_class) for row in rows.itertuples()
+             if row.role_class != truth[row.sha256].role_class]
+    print(f"role_class right for {right} of {len(rows)} people")  # README, with -s
+    assert len(rows) == len(truth) and right >= 0.9 * len(rows), "\n".join(map(str, wrong))
+    assert {"admin", "student", "professor"} <= {p.role_class for p in truth.values()}  # the world has them
+    chair = next(p for p in truth.values() if p.name.startswith("Prof. Dr."))
+    assert index.set_index("sha256").loc[chair.sha256, "title"].startswith("Prof. Dr.")
+
+    env = settings_env(demo_settings)
+    out = cli("preprocess", "--workers", "2", "--roles", "academic", env=env).stdout
+    assert "roles" in out and "student" in out  # the table says who was left out
+    splits = read_csv(demo_store, SPLITS, ["id", "group", "category", "split"])
+    kept = read_merged_index(demo_store).drop_duplicates("id").set_index("id").loc[splits["id"]]  # replaced too
+    assert not kept.empty and set(kept["role_class"]) <= {"professor", "researcher", "doctoral", "lecturer"}
+    assert not {truth[s].role_class for s in kept["sha256"] if s in truth} & {"admin", "student"}
+    assert "unknown role" in cli("preprocess", "--roles", "deans", env=env, check=False).stderr

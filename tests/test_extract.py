@@ -553,7 +553,7 @@ DETAIL = page(
 def test_extract_detail_heading_and_portrait():
     p = extract_detail(DETAIL, "https://www.uni.example/team/anna/")
     assert p == Person("Prof. Dr. Anna Schulz", "https://www.uni.example/p/anna_large.jpg",
-                       "https://www.uni.example/team/anna/")
+                       "https://www.uni.example/team/anna/", role="Lehrstuhlinhaberin")
 
 
 def test_extract_detail_expected_name_and_missing_portrait():
@@ -769,3 +769,25 @@ def test_portrait_tiles_with_a_css_cover_class_are_no_banners():
     r = extract_page(page(f"<main>{tiles}</main>"), URL)
     assert people(r) == [("Seth J. Prins", "https://www.uni.example/people/seth/featured.png"),
                          ("Pia Mauro", "https://www.uni.example/people/pia/featured.png")]
+
+
+def test_photos_starting_the_lines_of_one_text_block():
+    # Jekyll lab page: "<img> Name, role<br>" lines in one paragraph, some names linked
+    html = page("<main><p><img class='avatar' src='/a/zxue.jpg'> Zhuyi Xue, computational biologist<br>"
+                "<img class='avatar' src='/a/cyang.jpg'> Chen Yang, graduate student (UBC)<br>"
+                "<img class='avatar' src='/a/eerhan.jpg'> <a href='/member/eerhan'>Emre Erhan</a>, honours student"
+                "</p></main>")
+    assert people(extract_page(html, URL)) == [("Zhuyi Xue", "https://www.uni.example/a/zxue.jpg"),
+                                               ("Chen Yang", "https://www.uni.example/a/cyang.jpg"),
+                                               ("Emre Erhan", "https://www.uni.example/a/eerhan.jpg")]
+
+
+def test_portuguese_icon_classes_and_family_suffixes():
+    card = ("<div class='card'><div class='img'><img src='/m/{f}' class='avatar'></div><a class='card-title'>{n}</a>"
+            "<div class='links'><a href='http://lattes.cnpq.br/1' class='icony'>"
+            "<img src='/icones/lattes-002.svg' alt='Lattes' class='icone'></a>"
+            "<a href='https://git.example/x' class='icony'><img src='/icones/git.svg' class='icone'></a></div></div>")
+    html = page("<main>" + card.format(f="m2.jpg", n="Geraldo Braz Junior")
+                + card.format(f="m7.jpg", n="Darlan Bruno Pontes Quintanilha") + "</main>")
+    assert people(extract_page(html, URL)) == [("Geraldo Braz Junior", "https://www.uni.example/m/m2.jpg"),
+                                               ("Darlan Bruno Pontes Quintanilha", "https://www.uni.example/m/m7.jpg")]

@@ -136,5 +136,5 @@ def test_departments_preview_rejects_a_non_http_url(cli):
 def test_corpus_part_is_fixed_by_collection_round():
     assert corpus_part({"institution": "U"}) == "dev" and corpus_part({"round": 1}) == "dev"
     assert corpus_part({"round": 2}) == "dev"  # scored once, then worked on
-    assert corpus_part({"round": 3}) == "dev" and corpus_part({"round": 8}) == "dev"
-    assert corpus_part({"institution": "U", "round": 9}) == "final"
+    assert corpus_part({"round": 3}) == "dev" and corpus_part({"round": 9}) == "dev"
+    assert corpus_part({"institution": "U", "round": 10}) == "final"

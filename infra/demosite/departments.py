@@ -24,7 +24,7 @@ from .layouts import (
     mechanical_page,
     plain_page,
 )
-from .naming import GERMAN_NAMES, LECTURERS, Staff, make_staff
+from .naming import GERMAN_NAMES, LECTURERS, ROLE_CLASS_OF, Staff, make_staff
 from .server import BASE_URL_TOKEN
 from .truth import DeptTruth, TruthPerson
 
@@ -52,7 +52,8 @@ def _dept(category: str) -> DeptTruth:
 
 
 def _truth(s: Staff, photo_path: str, sha: str, page: str, alt: tuple[str, ...] = ()) -> TruthPerson:
-    return TruthPerson(s.name, photo_path, sha, str(s.face.file), page, list(alt))
+    return TruthPerson(s.name, photo_path, sha, str(s.face.file), page, list(alt), s.role,
+                       ROLE_CLASS_OF.get(s.role, "unknown"))
 
 
 def _interleave(good: list[Entry], bad: list[Entry]) -> list[Entry]:

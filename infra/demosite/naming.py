@@ -59,6 +59,18 @@ class Staff:
         return Entry(self.name, self.role, self.email, self.phone, self.room, img, variant, img_2x, href)
 
 
+# The class each printed role belongs to, decided here by hand (the truth a crawl's
+# role_class is scored against; never derived from the project's lexicon).
+ROLE_CLASS_OF = {
+    **{chair: "professor" for chair in CHAIRS.values() if chair != "Verwaltung"}, "Verwaltung": "admin",
+    "Wissenschaftliche Mitarbeiterin": "researcher", "Wissenschaftlicher Mitarbeiter": "researcher",
+    "Doktorandin": "doctoral", "Doktorand": "doctoral", "Postdoc": "researcher",
+    "Akademische Rätin": "lecturer", "Akademischer Rat": "lecturer",
+    "Sekretariat": "admin", "Studentische Hilfskraft": "student",
+    "Technische Angestellte": "technical", "Technischer Angestellter": "technical",
+}
+
+
 def _role(category: str, index: int, gender: str) -> str:
     if index == 0:
         return CHAIRS[category]
@@ -67,9 +79,13 @@ def _role(category: str, index: int, gender: str) -> str:
         "Wissenschaftliche Mitarbeiterin" if f else "Wissenschaftlicher Mitarbeiter",
         "Doktorandin" if f else "Doktorand",
         "Postdoc",
+        "Sekretariat",
         "Akademische Rätin" if f else "Akademischer Rat",
+        "Studentische Hilfskraft",
+        "Doktorandin" if f else "Doktorand",
+        "Technische Angestellte" if f else "Technischer Angestellter",
     ]
-    return options[index % len(options)]
+    return options[(index - 1) % len(options)]
 
 
 def make_staff(face: "Face", category: str, index: int, rng: random.Random, *, plain: str | None = None,

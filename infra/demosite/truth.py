@@ -33,6 +33,8 @@ class TruthPerson:
     source_file: str
     page_path: str = ""
     alt_paths: list[str] = field(default_factory=list)
+    role: str = ""  # as printed next to the name
+    role_class: str = ""  # its class, assigned by hand in naming.ROLE_CLASS_OF
 
     @property
     def file_path(self) -> str:

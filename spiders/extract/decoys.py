@@ -25,7 +25,7 @@ _LOGO_TOKENS = frozenset("logo logos wappen signet emblem wordmark wortmarke bil
 _ICON_TOKENS = frozenset(
     """icon icons ico favicon email e-mail mail envelope phone telefon tel fax vcard vcf social twitter
     x-twitter facebook fb linkedin xing instagram youtube mastodon bluesky orcid researchgate github gitlab
-    googlescholar rss arrow arrows pfeil chevron caret bullet pdf print drucken external extern
+    googlescholar lattes rss arrow arrows pfeil chevron caret bullet pdf print drucken external extern
     download search lupe burger hamburger flagge flags language emoji smiley checkmark share
     whatsapp telegram globe marker kalender""".split()
 )
@@ -56,7 +56,8 @@ _BUILDING_TOKENS = frozenset({"map", "karte", "labor", "lab", "room", "raum", "s
 
 _LANG_CODES = frozenset({"de", "en", "fr", "es", "it", "nl", "gb", "us", "uk", "deutsch", "english"})
 
-_DIR_ICON = frozenset({"icons", "icon", "flags", "social", "emoji", "emojis", "pictograms", "piktogramme"})
+_DIR_ICON = frozenset({"icons", "icon", "flags", "social", "emoji", "emojis", "pictograms", "piktogramme",
+                       "icones", "iconos", "icone", "icônes"})  # pt/es/it/fr
 
 _DIR_LOGO = frozenset({"logos", "logo"})
 
@@ -102,7 +103,7 @@ _ALT_GROUP = re.compile(
 _ALT_BUILDING = re.compile(r"gebäude|gebaeude|\bbuilding\b|\bcampus\b|außenansicht|hörsaal|lageplan", re.IGNORECASE)
 
 _ALT_ICON = frozenset("e-mail email mail telefon phone tel fax vcard v-card twitter linkedin xing facebook "
-                      "instagram youtube orcid researchgate github rss pdf icon print drucken home search "
+                      "instagram youtube orcid researchgate github rss pdf icon print drucken home search lattes "
                       "suche kontakt contact homepage website www".split())
 
 # No placeholder rule on alt text: real sites write "Image placeholder" or "Avatar" into the alt of
@@ -273,7 +274,8 @@ def context_reasons(doc: Doc, el, alt: str, title: str, url: str | None = None) 
             # person's Scholar or LinkedIn page is common on lab pages (icons name themselves in
             # their file names, which classify_url reads)
             reasons.add("icon")
-    if re.search(r"(?:^|[\s_-])(?:icon|icons|fa|social|social-links|share|sprite)(?:$|[\s_-])",
+    if re.search(r"(?:^|[\s_-])(?:icon|icons|icone|icones|icono|iconos|icona|fa|social|social-links|share|sprite)"
+                 r"(?:$|[\s_-])",
                  " ".join(class_tokens(el))):
         reasons.add("icon")  # "icon", "fa-user", "svg-icon"
     low_alt = normalize_space(alt).lower()

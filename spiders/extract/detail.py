@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import re
 
 from .dom import HEADING_TAGS, Doc, class_tokens, element_text, tag_of
@@ -34,7 +36,17 @@ def _main_region(doc: Doc):
 def extract_detail(html: str, url: str, expected_name: str | None = None) -> Person | None:
     """The person a detail page is about, with their portrait; None when no portrait is found."""
     doc = Doc(html, url)
-    return page_person(doc, build_page_text(doc), structured_people(doc, html), expected_name)
+    text = build_page_text(doc)
+    person = page_person(doc, text, structured_people(doc, html), expected_name)
+    return with_profile_role(doc, text, person)
+
+
+def with_profile_role(doc: Doc, text: PageText, person: Person | None) -> Person | None:
+    from .roles import profile_role  # not at the top: roles imports this package's text lines
+
+    if person is None or person.role:
+        return person
+    return replace(person, role=profile_role(doc, text, person.name))
 
 
 def page_person(doc: Doc, text: PageText, declared: list[tuple[str, str]], expected_name: str | None = None,

@@ -13,6 +13,7 @@ class Person:
     name: str  # displayed name, whitespace-normalised, titles kept
     photo_url: str | None  # absolute URL; None when only a detail page is known
     detail_url: str | None  # absolute URL of the person's own page, if the listing links one
+    role: str | None = None  # the role printed with the person ("Sekretariat", "PhD Student"), if any
 
 
 class Skips(Counter):

@@ -251,6 +251,9 @@ def clean_name_text(text: str) -> str:
 _NICKNAME = re.compile(r"(?<=\w)\s+['\"“‘„«][^'\"”’“»\s]{2,15}['\"”’»]\s+(?=\w)")
 
 
+_GENERATION_SUFFIX = re.compile(r"^(?:Junior|Júnior|Jr\.?|Filho|Neto|Sobrinho)$")
+
+
 @lru_cache(maxsize=65536)
 def looks_like_person_name(text: str) -> bool:
     """True when *text* reads like one person's name (titles allowed, not a role/heading/sentence)."""
@@ -283,6 +286,9 @@ def looks_like_person_name(text: str) -> bool:
         core = f"{parts[1]} {parts[0]}"
     if "(" in core or ")" in core:
         return False
+    words = core.split()
+    if len(words) >= 3 and _GENERATION_SUFFIX.match(words[-1]):
+        core = " ".join(words[:-1])  # "Geraldo Braz Junior", "Carlos Santos Neto": a family suffix
     if len(core) > 60:
         return False
     tokens = core.split()

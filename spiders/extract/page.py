@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from .detail import page_person
+from dataclasses import replace
+
+from .detail import page_person, with_profile_role
 from .dom import Doc
 from .generic import find_entries
 from .images import collect_candidates
 from .model import PageResult, Person, Skips
 from .names import name_key
 from .pagination import find_next_pages
+from .roles import entry_role
 from .selectors import Selectors, extract_with_selectors, select_next_pages
 from .structured import structured_people
 from .textlines import build_page_text
@@ -26,14 +29,16 @@ def extract_page(html: str, url: str, selectors: Selectors | None = None) -> Pag
         people = extract_with_selectors(doc, text, cands, selectors, skipped)
     else:
         entries, name_only = find_entries(doc, text, cands, skipped)
-        ordered = [(e.order, Person(e.display, e.cand.url, e.detail_url)) for e in entries if e.cand is not None]
-        ordered += [(e.order, Person(e.display, None, e.detail_url)) for e in name_only]
+        ordered = [(e.order, Person(e.display, e.cand.url, e.detail_url, entry_role(doc, text, e)))
+                   for e in entries if e.cand is not None]
+        ordered += [(e.order, Person(e.display, None, e.detail_url, entry_role(doc, text, e))) for e in name_only]
         ordered.sort(key=lambda t: t[0])
         declared = structured_people(doc, html)
         people = merge_declared([p for _, p in ordered], declared)
         if not people:  # no list of people: the start page may be one person's own page
             person = page_person(doc, text, declared, cands=cands, entries=entries)
-            people = [Person(person.name, person.photo_url, None)] if person is not None else []
+            person = with_profile_role(doc, text, person)
+            people = [replace(person, detail_url=None)] if person is not None else []
     if selectors is not None and selectors.next_page:
         next_pages = select_next_pages(doc, selectors.next_page)
     else:
@@ -55,9 +60,9 @@ def merge_declared(found: list[Person], declared: list[tuple[str, str]]) -> list
     for p in found:
         key = name_key(p.name)
         if key in by_key:
-            p = Person(p.name, by_key[key], p.detail_url)
+            p = replace(p, photo_url=by_key[key])
         elif p.photo_url in declared_urls:
-            p = Person(p.name, None, p.detail_url)
+            p = replace(p, photo_url=None)
             if not p.detail_url:
                 continue
         seen.add(key)

@@ -77,6 +77,8 @@ class PageText:
     multi_orders: list[int]
     more_links: list[MoreLink]
     more_orders: list[int]
+    lines: list[tuple[int, str, bool]] = None  # (order of owner, text, in a heading) of every short line
+    line_orders: list[int] = None
 
     def names_in(self, doc: Doc, container) -> list[NameCand]:
         lo, hi = doc.order[container], doc.end[container]
@@ -85,6 +87,17 @@ class PageText:
     def multi_in(self, doc: Doc, container) -> int:
         lo, hi = doc.order[container], doc.end[container]
         return bisect_right(self.multi_orders, hi) - bisect_left(self.multi_orders, lo)
+
+    def lines_in(self, doc: Doc, container) -> list[tuple[int, str, bool]]:
+        lo, hi = doc.order[container], doc.end[container]
+        return self.lines[bisect_left(self.line_orders, lo): bisect_right(self.line_orders, hi)]
+
+    def headings_before(self, order: int, limit: int = 400):
+        """Heading lines before document position `order`, nearest first (the section a person is in)."""
+        start = bisect_left(self.line_orders, order)
+        for i in range(start - 1, max(-1, start - 1 - limit), -1):
+            if self.lines[i][2]:
+                yield self.lines[i][1]
 
     def more_in(self, doc: Doc, container) -> list[MoreLink]:
         lo, hi = doc.order[container], doc.end[container]
@@ -186,6 +199,7 @@ def build_page_text(doc: Doc) -> PageText:
     names: list[NameCand] = []
     multi: list[tuple[int, object]] = []
     more: list[MoreLink] = []
+    lines: list[tuple[int, str, bool]] = []
     pieces: list[tuple[str, object]] = []
     pending_title: list[str] = []  # "Prof. Dr." on its own line, glued to the next line
     leading: set = set()
@@ -218,6 +232,8 @@ def build_page_text(doc: Doc) -> PageText:
             pending_title.clear()
         labelled = prev_line[0].endswith(":") and not _NAME_LABEL.match(prev_line[0])
         prev_line[0] = text
+        if len(text) <= 160:
+            lines.append((order[owner], text, _in_heading(owner)))
         _add_line(text, owner, labelled)
 
     def _add_line(text: str, owner, labelled: bool = False) -> None:
@@ -321,4 +337,6 @@ def build_page_text(doc: Doc) -> PageText:
         multi_orders=[m[0] for m in multi],
         more_links=more,
         more_orders=[m.order for m in more],
+        lines=sorted(lines, key=lambda line: line[0]),
+        line_orders=sorted(line[0] for line in lines),
     )

@@ -26,6 +26,7 @@ from infra.store import ObjectStore, StoreError, keys
 from spiders.crawl_state import RejectedPhotos
 from spiders.index_update import update_shard
 from spiders.items import PhotoItem
+from spiders.roles import person_role
 
 logger = logging.getLogger(__name__)
 TRANSIENT_PHOTO_FAILURE = re.compile(r"timeout|download_failed|connection_refused|dns_error|http_(408|429|5\d\d)")
@@ -88,7 +89,8 @@ class ObjectStorePipeline:
             known = self.spider.known_images.get(item.image_url)
             if known is None:  # 304 for something we never had: should not happen
                 raise DropItem(f"not modified but unknown: {item.image_url}")
-            row = {**known, "page_url": item.page_url, "name": item.name, "name_key": item.name_key}
+            row = {**known, "page_url": item.page_url, "name": item.name, "name_key": item.name_key,
+                   **person_role(item.name, item.role)}
             stats.inc_value("images/unchanged")
         elif self.spider.denylist.denies_id(item.image_id):  # the same photo under a new URL
             self.spider.skip("denied", item.image_url, item.name)
@@ -110,6 +112,7 @@ class ObjectStorePipeline:
                 "sha256": item.sha256, "width": item.width, "height": item.height,
                 "content_type": item.content_type, "bytes": len(item.body), "image_key": key,
                 "etag": item.etag, "last_modified": item.last_modified, "look": item.look,
+                **person_role(item.name, item.role),
             }
         self.sightings.append(row)
         self.since_checkpoint += 1
