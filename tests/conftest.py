@@ -26,9 +26,9 @@ SHARED_DATA = ROOT.parent / "shared" / "data"
 # followed by a quick one. Seconds of a full parallel run (`pytest --durations`), as a hint.
 FILE_SECONDS = {
     "test_workers_e2e": 200, "test_evaluate_e2e": 160, "test_faults_storage": 165, "test_face_or_website_e2e": 135,
-    "test_demographic_e2e": 95, "test_demographic": 11,
+    "test_demographic_e2e": 45, "test_demographic": 11,
     "test_pipeline_e2e": 115, "test_stack_e2e": 100, "test_faults_sites": 85, "test_probe": 80, "test_ml_flows": 60,
-    "test_train_e2e": 55, "test_tune": 70, "test_forget_e2e": 50, "test_privacy_e2e": 50, "test_crawl_e2e": 50, "test_train_keras": 45,
+    "test_train_e2e": 55, "test_tune": 70, "test_forget_e2e": 50, "test_privacy_e2e": 50, "test_crawl_e2e": 110, "test_train_keras": 45,
     "test_cli": 35, "test_index_export": 35, "test_realpages": 32, "test_saliency": 30, "test_fuzz": 25,
     "test_groups": 22, "test_preprocess_e2e": 27, "test_crawl_resilience": 20, "test_crop_stage": 20,
     "test_extract_heldout": 15, "test_browser_middleware": 15, "test_verdict": 15, "test_models": 12,

@@ -127,3 +127,18 @@ def test_index_rows_from_before_roles_read_as_unknown():
     old = pd.DataFrame({"id": ["a1"], "category": ["cs"], "image_url": ["https://x/a.jpg"], "name": ["Anna"]})
     frame = normalise(old)
     assert frame.loc[0, "role_class"] == "unknown" and pd.isna(frame.loc[0, "role"])
+
+
+def test_the_report_says_which_roles_were_included_with_counts_per_category():
+    from ml.model_card import provenance, roles_sentence
+
+    splits = pd.DataFrame({"id": ["a", "b", "c"], "group": ["g1", "g2", "g3"], "category": ["cs", "cs", "econ"],
+                           "split": ["train", "test", "train"]})
+    index = pd.DataFrame({"id": ["a", "b", "c", "d"], "slug": ["x"] * 4, "role_class": ["professor", "doctoral",
+                                                                                      "doctoral", "admin"]})
+    prov = provenance(splits, index, ["doctoral", "professor"])
+    assert prov["roles"] == {"included": ["doctoral", "professor"],
+                             "photos_per_category": {"cs": {"doctoral": 1, "professor": 1}, "econ": {"doctoral": 1}}}
+    assert roles_sentence(prov) == ("Roles included: doctoral, professor. Photos per category and role: "
+                                    "cs: doctoral 1, professor 1; econ: doctoral 1.")
+    assert roles_sentence(provenance(splits, index)).startswith("Roles included: all (no role filter).")

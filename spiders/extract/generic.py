@@ -15,7 +15,7 @@ from bisect import bisect_left
 from collections import Counter
 
 from .cjk import keys_disagree
-from .dom import BLOCK_TAGS, Doc, element_text, is_page_link, tag_of
+from .dom import Doc, element_text, is_page_link, tag_of
 from .images import ImageCandidate
 from .entries import (
     FAR_TEXT,
@@ -32,40 +32,15 @@ from .entries import (
     signature,
 )
 from .imageurls import basename_tokens, file_name
-from .layout import sequence_pairs
+from .layout import sequence_pairs, trailing_line_name
 from .lexicon import is_known_first_name
 from .model import Skips
-from .names import (
-    clean_name_text,
-    could_be_name_in_slot,
-    looks_like_person_name,
-    name_from_alt,
-    name_key,
-    normalize_space,
-    split_name_prefix,
-    strip_titles,
-)
+from .names import clean_name_text, could_be_name_in_slot, name_from_alt, name_key, normalize_space, strip_titles
 from .textlines import NameCand, PageText, names_in_text
 
 __all__ = ["Entry", "find_entries", "decide_name", "detail_link_in"]
 
 _MAX_SCOPE_CLIMB = 3
-
-
-def trailing_line_name(img) -> str | None:
-    """The name that starts the text line right after an inline photo (up to the next <br>,
-    block or photo), if that line is a name or 'Name, role'."""
-    parts = [img.tail or ""]
-    sib = img.getnext()
-    while sib is not None and tag_of(sib) not in BLOCK_TAGS and tag_of(sib) not in ("br", "img", "picture"):
-        if sib.find(".//img") is not None:
-            break
-        parts += [element_text(sib), sib.tail or ""]
-        sib = sib.getnext()
-    line = clean_name_text(" ".join(parts))
-    if not line or len(line) > 160:
-        return None
-    return line if looks_like_person_name(line) else split_name_prefix(line)
 
 
 def decide_name(cands: list[NameCand], photo: ImageCandidate | None,

@@ -13,11 +13,12 @@ Anything less regular returns no pairs: the caller then falls back to alt texts 
 from __future__ import annotations
 
 from .cjk import keys_disagree
-from .dom import Doc, tag_of
+from .dom import BLOCK_TAGS, Doc, element_text, tag_of
 from .images import ImageCandidate
+from .names import clean_name_text, looks_like_person_name, split_name_prefix
 from .textlines import NameCand
 
-__all__ = ["sequence_pairs"]
+__all__ = ["sequence_pairs", "trailing_line_name"]
 
 
 def _row_col(scope, el):
@@ -163,3 +164,19 @@ def _alternating_pairs(scope, compact, kid_index, alt_keys: dict):
     if bwd and compact[0][1] == 1 and compact[-1][1] == 0:
         return bwd
     return []
+
+
+def trailing_line_name(img) -> str | None:
+    """The name that starts the text line right after an inline photo (up to the next <br>,
+    block or photo), if that line is a name or 'Name, role'."""
+    parts = [img.tail or ""]
+    sib = img.getnext()
+    while sib is not None and tag_of(sib) not in BLOCK_TAGS and tag_of(sib) not in ("br", "img", "picture"):
+        if sib.find(".//img") is not None:
+            break
+        parts += [element_text(sib), sib.tail or ""]
+        sib = sib.getnext()
+    line = clean_name_text(" ".join(parts))
+    if not line or len(line) > 160:
+        return None
+    return line if looks_like_person_name(line) else split_name_prefix(line)
