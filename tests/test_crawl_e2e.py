@@ -170,4 +170,10 @@ def test_roles_are_kept_and_preprocess_roles_academic_leaves_admin_and_students_
     kept = read_merged_index(demo_store).drop_duplicates("id").set_index("id").loc[splits["id"]]  # replaced too
     assert not kept.empty and set(kept["role_class"]) <= {"professor", "researcher", "doctoral", "lecturer"}
     assert not {truth[s].role_class for s in kept["sha256"] if s in truth} & {"admin", "student"}
+    # the report says which roles the data holds
+    cli("train", "--model", "probe", env=env)
+    metrics = json.loads(cli("evaluate", "--saliency", "off", "--json", env=env).stdout)
+    assert metrics["provenance"]["roles"]["included"] == ["doctoral", "lecturer", "professor", "researcher"]
+    assert "Roles included: doctoral, lecturer, professor, researcher." in demo_store.get_bytes(
+        f"reports/{metrics['run']}/report.md").decode()
     assert "unknown role" in cli("preprocess", "--roles", "deans", env=env, check=False).stderr

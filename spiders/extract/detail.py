@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import re
+from dataclasses import replace
 
 from .dom import HEADING_TAGS, Doc, class_tokens, element_text, tag_of
 from .entries import filename_key

@@ -45,7 +45,8 @@ def lines_after(text: PageText, order: int, most: int = FOLLOWING_LINES) -> list
     role sits when the markup closes the entry before it (<dt>name</dt><dd>role</dd>,
     <figure>photo + caption</figure><p>role</p>)."""
     out = []
-    for _, line, heading in text.lines[bisect_right(text.line_orders, order):][:most]:
+    start = bisect_right(text.line_orders, order)
+    for _, line, heading in text.lines[start:start + most]:  # a slice of `most`, not a copy of the page's tail
         if heading or looks_like_person_name(clean_name_text(line)):
             break
         out.append(line)
